@@ -1,0 +1,206 @@
+"""Parser events: small, frozen, slotted dataclasses with readable reprs.
+
+Paths are materialised lazily: each value owns one :class:`_Loc` (its parent's ``_Loc`` plus its key
+or index) and an event's ``.path`` tuple is built from it on first use and cached on the ``_Loc``. A
+document nested 100 000 deep therefore costs O(1) per event unless someone asks for the path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ._path import Path, to_dotted, to_jsonpath, to_pointer
+
+__all__ = ["Event", "StringDelta", "ValueDone", "ValueKind", "ValueStart"]
+
+
+class ValueKind(str, Enum):
+    """The kind of a JSON value, known from its first character."""
+
+    OBJECT = "object"
+    ARRAY = "array"
+    STRING = "string"
+    NUMBER = "number"
+    TRUE = "true"
+    FALSE = "false"
+    NULL = "null"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class _Loc:
+    """Where a value lives: its parent's location and its key (``str``) or index (``int``)."""
+
+    __slots__ = ("_path", "key", "parent")
+
+    def __init__(self, parent: _Loc | None, key: str | int | None) -> None:
+        self.parent = parent
+        self.key = key
+        self._path: Path | None = None if parent is not None else ()
+
+    @property
+    def path(self) -> Path:
+        p = self._path
+        if p is not None:
+            return p
+        # Iterative: walk up to the nearest ancestor whose path is known, then build down.
+        chain: list[_Loc] = []
+        loc: _Loc | None = self
+        while loc is not None and loc._path is None:
+            chain.append(loc)
+            loc = loc.parent
+        base: Path = loc._path if loc is not None and loc._path is not None else ()
+        for item in reversed(chain):
+            key = item.key
+            assert key is not None
+            base = (*base, key)
+            item._path = base
+        return base
+
+
+ROOT = _Loc(None, None)
+
+
+class _EventBase:
+    __slots__ = ()
+    _loc: _Loc
+
+    @property
+    def path(self) -> Path:
+        """The JSON path of the value, a tuple of ``str | int``; ``()`` is the root."""
+        return self._loc.path
+
+    @property
+    def dotted(self) -> str:
+        """The path in the agent frameworks' dotted form: ``final_result.items[0].name``."""
+        return to_dotted(self._loc.path)
+
+    @property
+    def jsonpath(self) -> str:
+        """The path as RFC 9535 JSONPath: ``$.items[0].name``."""
+        return to_jsonpath(self._loc.path)
+
+    @property
+    def pointer(self) -> str:
+        """The path as an RFC 6901 JSON Pointer: ``/items/0/name``."""
+        return to_pointer(self._loc.path)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ValueStart(_EventBase):
+    """A value begins at ``path``; ``kind`` is known from its first character."""
+
+    _loc: _Loc = field(repr=False)
+    kind: ValueKind
+
+    def __repr__(self) -> str:
+        return f"ValueStart(path={self.path!r}, kind={self.kind.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ValueStart:
+            return NotImplemented
+        return self.kind is other.kind and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((ValueStart, self.path, self.kind))
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class StringDelta(_EventBase):
+    """More text of the string value at ``path`` (escapes resolved; never empty)."""
+
+    _loc: _Loc = field(repr=False)
+    delta: str
+
+    def __repr__(self) -> str:
+        return f"StringDelta(path={self.path!r}, delta={self.delta!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not StringDelta:
+            return NotImplemented
+        return self.delta == other.delta and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((StringDelta, self.path, self.delta))
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ValueDone(_EventBase):
+    """The value at ``path`` is complete; ``value`` equals ``json.loads`` of that subtree.
+
+    For objects and arrays ``value`` is the parser's own live container (not a copy): it is
+    complete and the parser will not change it again.
+    """
+
+    _loc: _Loc = field(repr=False)
+    value: Any
+
+    def __repr__(self) -> str:
+        v = repr(self.value)
+        if len(v) > 80:
+            v = v[:77] + "..."
+        return f"ValueDone(path={self.path!r}, value={v})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ValueDone:
+            return NotImplemented
+        return self.path == other.path and _same_json(self.value, other.value)
+
+    def __hash__(self) -> int:
+        return hash((ValueDone, self.path))
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    # ``1 == 1.0 == True`` in Python; JSON values of different kinds must not compare equal.
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and a != a:
+        return bool(b != b)
+    return bool(a == b)
+
+
+Event = ValueStart | StringDelta | ValueDone
+
+# Fast constructors for the parser's hot path (bypass the frozen dataclass __init__).
+_new = object.__new__
+_set_start_loc = vars(ValueStart)["_loc"].__set__
+_set_start_kind = vars(ValueStart)["kind"].__set__
+_set_delta_loc = vars(StringDelta)["_loc"].__set__
+_set_delta_text = vars(StringDelta)["delta"].__set__
+_set_done_loc = vars(ValueDone)["_loc"].__set__
+_set_done_value = vars(ValueDone)["value"].__set__
+
+
+def make_start(loc: _Loc, kind: ValueKind) -> ValueStart:
+    ev: ValueStart = _new(ValueStart)
+    _set_start_loc(ev, loc)
+    _set_start_kind(ev, kind)
+    return ev
+
+
+def make_delta(loc: _Loc, text: str) -> StringDelta:
+    ev: StringDelta = _new(StringDelta)
+    _set_delta_loc(ev, loc)
+    _set_delta_text(ev, text)
+    return ev
+
+
+def make_done(loc: _Loc, value: Any) -> ValueDone:
+    ev: ValueDone = _new(ValueDone)
+    _set_done_loc(ev, loc)
+    _set_done_value(ev, value)
+    return ev
+
+
+def event_at(cls: type[Any], path: Path, payload: Any) -> Any:
+    """Build an event for an explicit path (tests, adapters). ``payload`` is kind/delta/value."""
+    loc = ROOT
+    for seg in path:
+        loc = _Loc(loc, seg)
+    return cls(loc, payload)

@@ -1,0 +1,843 @@
+"""The resumable JSON parser: a sans-IO state machine fed with text deltas of any size.
+
+Design notes
+------------
+* One pass, never re-reads consumed input. Inside strings and whitespace the next special
+  character is found with compiled regexes and the run is sliced once; complete simple tokens
+  (strings without escapes, numbers, literals, ``"key":``) are matched whole when they lie inside
+  the current chunk. Anything cut by a chunk boundary is finished by small explicit sub-state
+  machines (string with pending escape / high surrogate, number grammar, literal prefix), so the
+  result is identical for every chunking.
+* Iterative: containers live on an explicit stack, so nesting depth is bounded only by
+  ``max_depth`` (``None`` = unbounded), never by Python's recursion limit.
+* The document is built in place as it is parsed: a container is inserted into its parent when it
+  starts, a scalar when it completes. ``snapshot()`` therefore costs O(depth + open string).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Any, Final, NoReturn
+
+from ._errors import ErrorKind, ParserClosedError, StreamError
+from ._events import ROOT, Event, ValueKind, _Loc, make_delta, make_done, make_start
+from ._path import Path
+
+__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_NUMBER_LENGTH", "DEFAULT_MAX_STRING_LENGTH", "Parser"]
+
+DEFAULT_MAX_DEPTH: Final = 1024
+DEFAULT_MAX_STRING_LENGTH: Final = 64 * 1024 * 1024
+DEFAULT_MAX_NUMBER_LENGTH: Final = 4096
+
+# Parser states (small ints: compared in the hot loop).
+_VALUE: Final = 0  # a value is expected (document start, after ':' or after ',' in an array)
+_VALUE_OR_CLOSE: Final = 1  # just after '['
+_KEY_OR_CLOSE: Final = 2  # just after '{'
+_KEY: Final = 3  # after ',' in an object
+_COLON: Final = 4  # after a key
+_AFTER: Final = 5  # after a value inside a container: ',' or the closing bracket
+_END: Final = 6  # the document is complete: only whitespace may follow
+_STRING: Final = 7  # inside a string value
+_KEYSTRING: Final = 8  # inside an object key
+_NUMBER: Final = 9  # inside a number
+_LITERAL: Final = 10  # inside true / false / null
+
+# Number sub-states.
+_N_SIGN: Final = 0  # after '-'
+_N_ZERO: Final = 1  # leading '0'            (final)
+_N_INT: Final = 2  # integer digits          (final)
+_N_DOT: Final = 3  # after '.'
+_N_FRAC: Final = 4  # fraction digits         (final)
+_N_E: Final = 5  # after 'e' / 'E'
+_N_ESIGN: Final = 6  # after the exponent sign
+_N_EXP: Final = 7  # exponent digits         (final)
+
+_WS = re.compile(r"[ \t\n\r]*")
+_RUN = re.compile(r'[^"\\\x00-\x1f]*')
+_DIGITS = re.compile(r"[0-9]*")
+_NUM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_WS_CHARS: Final = frozenset(" \t\n\r")
+_NUM_START: Final = frozenset("-0123456789")
+_ESCAPES: Final = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_LITERALS: Final[dict[str, tuple[str, Any, ValueKind]]] = {
+    "t": ("true", True, ValueKind.TRUE),
+    "f": ("false", False, ValueKind.FALSE),
+    "n": ("null", None, ValueKind.NULL),
+}
+_CONTEXT: Final = 32
+
+_Container = dict[str, Any] | list[Any]
+
+
+def _freeze_copy(value: Any) -> Any:
+    """Deep-copy a JSON value iteratively (no recursion limit for deep documents)."""
+    if not isinstance(value, (dict, list)):
+        return value
+    out: Any = {} if isinstance(value, dict) else []
+    work: list[tuple[Any, Any]] = [(value, out)]
+    while work:
+        src, dst = work.pop()
+        if isinstance(src, dict):
+            for k, v in src.items():
+                if isinstance(v, (dict, list)):
+                    nv: Any = {} if isinstance(v, dict) else []
+                    work.append((v, nv))
+                    dst[k] = nv
+                else:
+                    dst[k] = v
+        else:
+            for v in src:
+                if isinstance(v, (dict, list)):
+                    nv = {} if isinstance(v, dict) else []
+                    work.append((v, nv))
+                    dst.append(nv)
+                else:
+                    dst.append(v)
+    return out
+
+
+class Parser:
+    """Incremental parser for one JSON document (RFC 8259, value-for-value like ``json.loads``).
+
+    Feed it text (``str``) or UTF-8 ``bytes`` deltas split anywhere; each :meth:`feed` returns the
+    events that the new input completed. :meth:`close` ends the input and raises
+    :class:`~fieldstream.StreamError` (kind ``incomplete``) if the document is truncated.
+
+    Args:
+        max_depth: maximum nesting of arrays/objects (``None``: unbounded; the parser is iterative).
+        max_string_length: maximum raw length of one string or key, in characters (``None``: no limit).
+        max_number_length: maximum length of one number token (``None``: no limit; note that
+            Python refuses to convert integers longer than ``sys.get_int_max_str_digits()``).
+        max_size: maximum total characters of input (``None``: no limit). Protects against a
+            stream that never ends.
+        events: produce events (default). ``False`` only builds the value (what :func:`parse` uses).
+    """
+
+    __slots__ = (
+        "_closed", "_col0", "_decoder", "_error", "_ev", "_has_root", "_inserted", "_key", "_keys",
+        "_lines", "_lit", "_litn", "_litstart", "_locs", "_max_depth", "_max_number", "_max_size",
+        "_max_string", "_mode", "_nparts", "_nst", "_nstart", "_pos", "_root", "_sesc", "_shi",
+        "_sloc", "_sparts", "_sstart", "_st", "_stack", "_tail", "_vloc",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_depth: int | None = DEFAULT_MAX_DEPTH,
+        max_string_length: int | None = DEFAULT_MAX_STRING_LENGTH,
+        max_number_length: int | None = DEFAULT_MAX_NUMBER_LENGTH,
+        max_size: int | None = None,
+        events: bool = True,
+    ) -> None:
+        for name, limit in (("max_depth", max_depth), ("max_string_length", max_string_length),
+                            ("max_number_length", max_number_length), ("max_size", max_size)):
+            if limit is not None and (not isinstance(limit, int) or limit < 1):
+                raise ValueError(f"{name} must be a positive int or None, not {limit!r}")
+        self._max_depth = max_depth
+        self._max_string = max_string_length
+        self._max_number = max_number_length
+        self._max_size = max_size
+        self._ev: list[Event] | None = [] if events else None
+        self._st = _VALUE
+        self._stack: list[_Container] = []
+        self._keys: list[str | int | None] = []  # key/index of each stacked container in its parent
+        self._locs: list[_Loc] = []  # event mode: location of each stacked container
+        self._key: str = ""  # the pending key of the innermost object
+        self._root: Any = None
+        self._has_root = False
+        self._pos = 0  # characters consumed before the current chunk
+        self._lines = 0  # newlines before the current chunk
+        self._col0 = 0  # characters since the last newline before the current chunk
+        self._tail = ""  # the last characters before the current chunk (error context)
+        self._error: StreamError | None = None
+        self._closed = False
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._mode: type | None = None  # str or bytes, fixed by the first feed
+        # open string
+        self._sparts: list[str] = []
+        self._sesc = ""
+        self._shi = ""
+        self._sstart = 0
+        self._sloc: _Loc = ROOT
+        self._inserted = False
+        # open number / literal
+        self._nparts: list[str] = []
+        self._nst = _N_SIGN
+        self._nstart = 0
+        self._lit = ""
+        self._litn = 0
+        self._litstart = 0
+        self._vloc: _Loc = ROOT
+
+    # ------------------------------------------------------------------ public API
+
+    def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Event]:
+        """Consume the next delta; return the events it completed (``[]`` with ``events=False``)."""
+        if self._closed or self._error is not None:
+            self._refuse()
+        if isinstance(chunk, str):
+            if self._mode is bytes:
+                raise TypeError("this parser was fed bytes; feed bytes only (or use a new Parser)")
+            self._mode = str
+            text = chunk
+        elif isinstance(chunk, (bytes, bytearray, memoryview)):
+            if self._mode is str:
+                raise TypeError("this parser was fed str; feed str only (or use a new Parser)")
+            if self._mode is None:
+                self._mode = bytes
+                self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+            text = self._decode(bytes(chunk), final=False)
+        else:
+            raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
+        self._consume(text)
+        return self._take_events()
+
+    def close(self) -> list[Event]:
+        """End of input: return the remaining events, or raise if the document is incomplete."""
+        if self._closed or self._error is not None:
+            self._refuse()
+        if self._decoder is not None:
+            rest = self._decode(b"", final=True)
+            if rest:
+                self._consume(rest)
+        if self._st == _NUMBER and self._nst in (_N_ZERO, _N_INT, _N_FRAC, _N_EXP):
+            self._finish_number("")
+        if self._st != _END:
+            what = "document" if not self._has_root and not self._stack else "JSON value"
+            self._fail(ErrorKind.INCOMPLETE, f"Unexpected end of input: incomplete {what}", "", 0)
+        self._closed = True
+        return self._take_events()
+
+    def snapshot(self, *, copy: bool = False) -> Any:
+        """The document so far: completed members, the open string's text, no partial numbers.
+
+        By default the parser's live structure is returned (O(depth + open string)): later
+        input keeps updating it in place. ``copy=True`` returns an independent deep copy (O(size)).
+        Returns ``None`` before any value has started (and for an unfinished root scalar).
+        """
+        if self._st == _STRING and self._error is None:
+            text = "".join(self._sparts)
+            self._sparts = [text] if text else []
+            stack = self._stack
+            if not stack:
+                return text
+            top = stack[-1]
+            if type(top) is dict:
+                top[self._key] = text
+            elif self._inserted:
+                top[-1] = text  # type: ignore[index]
+            else:
+                top.append(text)  # type: ignore[union-attr]
+                self._inserted = True
+        if not self._has_root:
+            return None
+        return _freeze_copy(self._root) if copy else self._root
+
+    @property
+    def done(self) -> bool:
+        """True once the top-level value is complete (trailing whitespace may still follow)."""
+        return self._st == _END
+
+    @property
+    def value(self) -> Any:
+        """The complete document. Raises :class:`StreamError` (incomplete) before it is done."""
+        if self._st != _END:
+            raise StreamError(ErrorKind.INCOMPLETE, "the document is not complete yet",
+                              pos=self._pos, line=self._lines + 1, col=self._col0 + 1)
+        return self._root
+
+    @property
+    def position(self) -> int:
+        """Number of characters consumed so far."""
+        return self._pos
+
+    @property
+    def depth(self) -> int:
+        """Current nesting depth (open arrays/objects)."""
+        return len(self._stack)
+
+    @property
+    def path(self) -> Path:
+        """Path of the value currently being parsed (or expected next)."""
+        return self._current_path()
+
+    # ------------------------------------------------------------------ internals
+
+    def _take_events(self) -> list[Event]:
+        ev = self._ev
+        if ev is None:
+            return []
+        if not ev:
+            return []
+        self._ev = []
+        return ev
+
+    def _refuse(self) -> NoReturn:
+        err = self._error
+        if err is not None:
+            raise ParserClosedError(
+                ErrorKind.CLOSED, f"parser already failed ({err.kind.value} at char {err.pos}); "
+                "create a new Parser", pos=err.pos, line=err.line, col=err.col, path=err.path,
+            ) from err
+        raise ParserClosedError(ErrorKind.CLOSED, "parser is closed; create a new Parser",
+                                pos=self._pos, line=self._lines + 1, col=self._col0 + 1)
+
+    def _decode(self, data: bytes, *, final: bool) -> str:
+        dec = self._decoder
+        assert dec is not None
+        try:
+            text = dec.decode(data, final)
+        except UnicodeDecodeError as exc:
+            # Everything before the bad byte is valid: feed it (a JSON error there wins), then
+            # report the invalid UTF-8 at the character position right after it.
+            good = bytes(exc.object[: exc.start]).decode("utf-8", "strict")
+            self._decoder = None
+            self._consume(self._strip_bom(good))
+            self._fail(ErrorKind.INVALID_UTF8, f"Invalid UTF-8 ({exc.reason})", "", 0)
+        return self._strip_bom(text)
+
+    def _strip_bom(self, text: str) -> str:
+        if self._pos == 0 and text.startswith("\ufeff") and self._st == _VALUE and not self._stack:
+            # json.loads(bytes) accepts a UTF-8 byte order mark; so do we. It counts as one char.
+            self._advance("\ufeff")
+            return text[1:]
+        return text
+
+    def _consume(self, text: str) -> None:
+        maxsize = self._max_size
+        if maxsize is not None and self._pos + len(text) > maxsize:
+            allowed = maxsize - self._pos
+            self._run(text[:allowed])
+            self._advance(text[:allowed])
+            self._fail(ErrorKind.SIZE_LIMIT, f"Document exceeds max_size={maxsize} characters", "", 0)
+        self._run(text)
+        self._advance(text)
+
+    def _advance(self, s: str) -> None:
+        n = len(s)
+        nl = s.count("\n")
+        if nl:
+            self._lines += nl
+            self._col0 = n - s.rfind("\n") - 1
+        else:
+            self._col0 += n
+        self._pos += n
+        self._tail = (self._tail + s[-_CONTEXT:])[-_CONTEXT:]
+
+    def _current_path(self) -> Path:
+        path: list[str | int] = [k for k in self._keys[1:] if k is not None]
+        st = self._st
+        stack = self._stack
+        if stack:
+            top = stack[-1]
+            if type(top) is dict:
+                if st in (_VALUE, _STRING, _NUMBER, _LITERAL):
+                    path.append(self._key)
+            elif st in (_VALUE, _VALUE_OR_CLOSE, _STRING, _NUMBER, _LITERAL):
+                n = len(top)
+                path.append(n - 1 if st == _STRING and self._inserted else n)
+        return tuple(path)
+
+    def _fail(self, kind: ErrorKind, msg: str, s: str, i: int) -> NoReturn:
+        """Raise a StreamError for the character at index ``i`` of the chunk ``s`` being run."""
+        pos = self._pos + i
+        nl = s.count("\n", 0, i)
+        if nl:
+            line = self._lines + nl + 1
+            col = i - s.rfind("\n", 0, i)
+        else:
+            line = self._lines + 1
+            col = self._col0 + i + 1
+        before = (self._tail + s[max(0, i - _CONTEXT):i])[-_CONTEXT:]
+        context = before + s[i:i + _CONTEXT]
+        err = StreamError(kind, msg, pos=pos, line=line, col=col, path=self._current_path(),
+                          context=context, context_offset=len(before))
+        self._error = err
+        raise err
+
+    def _push(self, container: _Container, kind: ValueKind, s: str, i: int) -> None:
+        stack = self._stack
+        if self._max_depth is not None and len(stack) >= self._max_depth:
+            self._fail(ErrorKind.DEPTH_LIMIT, f"Nesting deeper than max_depth={self._max_depth}", s, i)
+        ev = self._ev
+        if not stack:
+            self._root = container
+            self._has_root = True
+            self._keys.append(None)
+            if ev is not None:
+                self._locs.append(ROOT)
+                ev.append(make_start(ROOT, kind))
+            stack.append(container)
+            return
+        top = stack[-1]
+        key: str | int
+        if type(top) is dict:
+            key = self._key
+            top[key] = container
+        else:
+            key = len(top)
+            top.append(container)  # type: ignore[union-attr]
+        self._keys.append(key)
+        if ev is not None:
+            loc = _Loc(self._locs[-1], key)
+            self._locs.append(loc)
+            ev.append(make_start(loc, kind))
+        stack.append(container)
+
+    def _new_loc(self) -> _Loc:
+        """Location of a scalar about to start (event mode only)."""
+        stack = self._stack
+        if not stack:
+            return ROOT
+        top = stack[-1]
+        return _Loc(self._locs[-1], self._key if type(top) is dict else len(top))
+
+    def _put(self, value: Any) -> int:
+        """Store a completed scalar in its parent; return the next state."""
+        stack = self._stack
+        if not stack:
+            self._root = value
+            self._has_root = True
+            return _END
+        top = stack[-1]
+        if type(top) is dict:
+            top[self._key] = value
+        elif self._inserted:
+            top[-1] = value  # type: ignore[index]
+        else:
+            top.append(value)  # type: ignore[union-attr]
+        return _AFTER
+
+    # ------------------------------------------------------------------ the main loop
+
+    def _run(self, s: str) -> None:
+        n = len(s)
+        i = 0
+        st = self._st
+        stack = self._stack
+        ev = self._ev
+        ws_match = _WS.match
+        run_match = _RUN.match
+        num_match = _NUM.match
+        keycolon_match = _KEY_COLON.match
+        while i < n:
+            if st >= _STRING:
+                self._st = st
+                if st in (_STRING, _KEYSTRING):
+                    i = self._string(s, i)
+                elif st == _NUMBER:
+                    i = self._number(s, i)
+                else:
+                    i = self._literal(s, i)
+                st = self._st
+                continue
+            c = s[i]
+            if c in _WS_CHARS:
+                i = ws_match(s, i).end()  # type: ignore[union-attr]
+                continue
+            if st == _AFTER:
+                top = stack[-1]
+                if c == ",":
+                    st = _VALUE if type(top) is list else _KEY
+                    i += 1
+                    continue
+                if (c == "]" and type(top) is list) or (c == "}" and type(top) is dict):
+                    stack.pop()
+                    self._keys.pop()
+                    if ev is not None:
+                        ev.append(make_done(self._locs.pop(), top))
+                    st = _AFTER if stack else _END
+                    i += 1
+                    continue
+                self._st = st
+                closer = "]" if type(top) is list else "}"
+                self._fail(ErrorKind.UNEXPECTED_CHARACTER, f"Expecting ',' or '{closer}'", s, i)
+            if st <= _VALUE_OR_CLOSE:
+                if c == '"':
+                    j = run_match(s, i + 1).end()  # type: ignore[union-attr]
+                    if j < n and s[j] == '"' and (self._max_string is None or j - i - 1 <= self._max_string):
+                        value = s[i + 1:j]
+                        if ev is not None:
+                            loc = self._new_loc()
+                            ev.append(make_start(loc, ValueKind.STRING))
+                            if value:
+                                ev.append(make_delta(loc, value))
+                            ev.append(make_done(loc, value))
+                        self._inserted = False
+                        st = self._put(value)
+                        i = j + 1
+                        continue
+                    self._st = _STRING
+                    self._begin_string(i)
+                    i += 1
+                    st = _STRING
+                    continue
+                if c == "{":
+                    self._st = st
+                    self._push({}, ValueKind.OBJECT, s, i)
+                    st = _KEY_OR_CLOSE
+                    i += 1
+                    continue
+                if c == "[":
+                    self._st = st
+                    self._push([], ValueKind.ARRAY, s, i)
+                    st = _VALUE_OR_CLOSE
+                    i += 1
+                    continue
+                if c in _NUM_START:
+                    m = num_match(s, i)
+                    if m is not None:
+                        j = m.end()
+                        if j < n and s[j] not in ".eE" and (self._max_number is None
+                                                            or j - i <= self._max_number):
+                            text = m.group()
+                            self._st = st
+                            value = self._convert_number(text, "." in text or "e" in text or "E" in text,
+                                                         s, i)
+                            if ev is not None:
+                                loc = self._new_loc()
+                                ev.append(make_start(loc, ValueKind.NUMBER))
+                                ev.append(make_done(loc, value))
+                            self._inserted = False
+                            st = self._put(value)
+                            i = j
+                            continue
+                    self._st = st
+                    self._begin_number(s, i)
+                    st = _NUMBER
+                    continue
+                lit = _LITERALS.get(c)
+                if lit is not None:
+                    word, lvalue, kind = lit
+                    if s.startswith(word, i):
+                        if ev is not None:
+                            loc = self._new_loc()
+                            ev.append(make_start(loc, kind))
+                            ev.append(make_done(loc, lvalue))
+                        self._inserted = False
+                        st = self._put(lvalue)
+                        i += len(word)
+                        continue
+                    self._st = st
+                    self._begin_literal(word, kind, i)
+                    st = _LITERAL
+                    continue
+                if c == "]" and st == _VALUE_OR_CLOSE:
+                    top = stack.pop()
+                    self._keys.pop()
+                    if ev is not None:
+                        ev.append(make_done(self._locs.pop(), top))
+                    st = _AFTER if stack else _END
+                    i += 1
+                    continue
+                self._st = st
+                self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting value", s, i)
+            if st in (_KEY, _KEY_OR_CLOSE):
+                if c == '"':
+                    m = keycolon_match(s, i)
+                    if m is not None and (self._max_string is None
+                                          or len(m.group(1)) <= self._max_string):
+                        self._key = m.group(1)
+                        st = _VALUE
+                        i = m.end()
+                        continue
+                    self._st = _KEYSTRING
+                    self._begin_string(i)
+                    st = _KEYSTRING
+                    i += 1
+                    continue
+                if c == "}" and st == _KEY_OR_CLOSE:
+                    top = stack.pop()
+                    self._keys.pop()
+                    if ev is not None:
+                        ev.append(make_done(self._locs.pop(), top))
+                    st = _AFTER if stack else _END
+                    i += 1
+                    continue
+                self._st = st
+                self._fail(ErrorKind.UNEXPECTED_CHARACTER,
+                           "Expecting property name enclosed in double quotes", s, i)
+            if st == _COLON:
+                if c == ":":
+                    st = _VALUE
+                    i += 1
+                    continue
+                self._st = st
+                self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting ':' delimiter", s, i)
+            # st == _END
+            self._st = st
+            self._fail(ErrorKind.TRAILING_DATA, "Extra data after the JSON document", s, i)
+        self._st = st
+
+    # ------------------------------------------------------------------ strings
+
+    def _begin_string(self, i: int) -> None:
+        self._sparts = []
+        self._sesc = ""
+        self._shi = ""
+        self._sstart = self._pos + i
+        self._inserted = False
+        if self._st == _STRING and self._ev is not None:
+            loc = self._new_loc()
+            self._sloc = loc
+            self._ev.append(make_start(loc, ValueKind.STRING))
+
+    def _string(self, s: str, i: int) -> int:
+        """Continue the open string (value or key) from ``s[i]``; return the next index."""
+        n = len(s)
+        new: list[str] = []
+        esc = self._sesc
+        hi = self._shi
+        maxlen = self._max_string
+        limit_at = self._sstart + 1 + maxlen if maxlen is not None else -1
+        base = self._pos
+        closed = False
+        try:
+            while i < n:
+                if esc:
+                    c = s[i]
+                    if esc == "\\":
+                        if c == "u":
+                            esc = "\\u"
+                        else:
+                            dec = _ESCAPES.get(c)
+                            if dec is None:
+                                self._fail(ErrorKind.INVALID_ESCAPE, f"Invalid escape \\{c}", s, i)
+                            if hi:
+                                new.append(hi)
+                                hi = ""
+                            new.append(dec)
+                            esc = ""
+                    else:
+                        if c not in _HEX:
+                            self._fail(ErrorKind.INVALID_ESCAPE, "Invalid \\uXXXX escape", s, i)
+                        esc += c
+                        if len(esc) == 6:
+                            code = int(esc[2:], 16)
+                            esc = ""
+                            if hi:
+                                if 0xDC00 <= code <= 0xDFFF:
+                                    new.append(chr(0x10000 + ((ord(hi) - 0xD800) << 10) + (code - 0xDC00)))
+                                    hi = ""
+                                    code = -1
+                                else:
+                                    new.append(hi)
+                                    hi = ""
+                            if code >= 0:
+                                if 0xD800 <= code <= 0xDBFF:
+                                    hi = chr(code)
+                                else:
+                                    new.append(chr(code))
+                    i += 1
+                    if 0 <= limit_at < base + i:
+                        self._fail_string_limit(s)
+                    continue
+                j = _RUN.match(s, i).end()  # type: ignore[union-attr]
+                if j > i:
+                    if 0 <= limit_at < base + j:
+                        self._fail_string_limit(s)
+                    if hi:
+                        new.append(hi)
+                        hi = ""
+                    new.append(s[i:j])
+                    i = j
+                    if i >= n:
+                        break
+                c = s[i]
+                if c == '"':
+                    if hi:
+                        new.append(hi)
+                        hi = ""
+                    closed = True
+                    i += 1
+                    break
+                if c == "\\":
+                    esc = "\\"
+                    i += 1
+                    if 0 <= limit_at < base + i:
+                        self._fail_string_limit(s)
+                    continue
+                self._fail(ErrorKind.CONTROL_CHARACTER,
+                           f"Invalid control character {c!r} in string", s, i)
+        finally:
+            self._sesc = esc
+            self._shi = hi
+        parts = self._sparts
+        is_value = self._st == _STRING
+        if new:
+            delta = new[0] if len(new) == 1 else "".join(new)
+            parts.append(delta)
+            if is_value and self._ev is not None:
+                self._ev.append(make_delta(self._sloc, delta))
+        if closed:
+            text = parts[0] if len(parts) == 1 else "".join(parts)
+            self._sparts = []
+            if is_value:
+                if self._ev is not None:
+                    self._ev.append(make_done(self._sloc, text))
+                self._st = self._put(text)
+                self._inserted = False
+            else:
+                self._key = text
+                self._st = _COLON
+        return i
+
+    def _fail_string_limit(self, s: str) -> NoReturn:
+        assert self._max_string is not None
+        at = self._sstart + 1 + self._max_string - self._pos
+        self._fail(ErrorKind.STRING_LIMIT,
+                   f"String longer than max_string_length={self._max_string}", s, max(at, 0))
+
+    # ------------------------------------------------------------------ numbers
+
+    def _begin_number(self, s: str, i: int) -> None:
+        self._nparts = []
+        self._nst = -1
+        self._nstart = self._pos + i
+        if self._ev is not None:
+            loc = self._new_loc()
+            self._vloc = loc
+            self._ev.append(make_start(loc, ValueKind.NUMBER))
+        self._st = _NUMBER
+
+    def _number(self, s: str, i: int) -> int:
+        """Continue the number grammar from ``s[i]``; return the next index."""
+        n = len(s)
+        nst = self._nst
+        start = i
+        done = False
+        while i < n:
+            c = s[i]
+            if nst == -1:  # first character
+                if c == "-":
+                    nst = _N_SIGN
+                elif c == "0":
+                    nst = _N_ZERO
+                else:
+                    nst = _N_INT
+                i += 1
+            elif nst == _N_SIGN:
+                if c == "0":
+                    nst = _N_ZERO
+                elif "1" <= c <= "9":
+                    nst = _N_INT
+                else:
+                    self._nst = nst
+                    self._fail(ErrorKind.INVALID_NUMBER, "Expecting a digit after '-'", s, i)
+                i += 1
+            elif nst in (_N_INT, _N_FRAC, _N_EXP):
+                j = _DIGITS.match(s, i).end()  # type: ignore[union-attr]
+                if j > i:
+                    i = j
+                    continue
+                if nst != _N_EXP and c == "." and nst == _N_INT:
+                    nst = _N_DOT
+                    i += 1
+                elif nst != _N_EXP and c in "eE":
+                    nst = _N_E
+                    i += 1
+                else:
+                    done = True
+                    break
+            elif nst == _N_ZERO:
+                if c == ".":
+                    nst = _N_DOT
+                    i += 1
+                elif c in "eE":
+                    nst = _N_E
+                    i += 1
+                else:
+                    done = True
+                    break
+            elif nst == _N_DOT:
+                if "0" <= c <= "9":
+                    nst = _N_FRAC
+                    i += 1
+                else:
+                    self._nst = nst
+                    self._fail(ErrorKind.INVALID_NUMBER, "Expecting a digit after '.'", s, i)
+            elif nst == _N_E:
+                if c in "+-":
+                    nst = _N_ESIGN
+                elif "0" <= c <= "9":
+                    nst = _N_EXP
+                else:
+                    self._nst = nst
+                    self._fail(ErrorKind.INVALID_NUMBER, "Expecting a digit or sign in the exponent", s, i)
+                i += 1
+            else:  # _N_ESIGN
+                if "0" <= c <= "9":
+                    nst = _N_EXP
+                    i += 1
+                else:
+                    self._nst = nst
+                    self._fail(ErrorKind.INVALID_NUMBER, "Expecting a digit in the exponent", s, i)
+            if self._max_number is not None and self._pos + i - self._nstart > self._max_number:
+                self._nst = nst
+                self._fail(ErrorKind.NUMBER_LIMIT,
+                           f"Number longer than max_number_length={self._max_number}",
+                           s, self._nstart + self._max_number - self._pos)
+        if self._max_number is not None and self._pos + i - self._nstart > self._max_number:
+            self._nst = nst
+            self._fail(ErrorKind.NUMBER_LIMIT, f"Number longer than max_number_length={self._max_number}",
+                       s, self._nstart + self._max_number - self._pos)
+        self._nst = nst
+        if i > start:
+            self._nparts.append(s[start:i])
+        if done:
+            self._finish_number(s, i)
+        return i
+
+    def _finish_number(self, s: str, i: int = 0) -> None:
+        text = "".join(self._nparts)
+        self._nparts = []
+        value = self._convert_number(text, self._nst in (_N_FRAC, _N_EXP), s, i)
+        if self._ev is not None:
+            self._ev.append(make_done(self._vloc, value))
+        self._inserted = False
+        self._st = self._put(value)
+
+    def _convert_number(self, text: str, is_float: bool, s: str, i: int) -> Any:
+        if is_float:
+            return float(text)
+        try:
+            return int(text)
+        except ValueError:  # longer than sys.get_int_max_str_digits()
+            at = self._nstart - self._pos if self._st == _NUMBER else i
+            self._fail(ErrorKind.NUMBER_LIMIT,
+                       "Integer has more digits than Python converts (sys.get_int_max_str_digits())",
+                       s, max(at, 0))
+
+    # ------------------------------------------------------------------ literals
+
+    def _begin_literal(self, word: str, kind: ValueKind, i: int) -> None:
+        self._lit = word
+        self._litn = 0
+        self._litstart = self._pos + i
+        if self._ev is not None:
+            loc = self._new_loc()
+            self._vloc = loc
+            self._ev.append(make_start(loc, kind))
+        self._st = _LITERAL
+
+    def _literal(self, s: str, i: int) -> int:
+        word = self._lit
+        k = self._litn
+        n = len(s)
+        while i < n and k < len(word):
+            if s[i] != word[k]:
+                self._fail(ErrorKind.INVALID_LITERAL, f"Invalid literal, expecting {word!r}", s, i)
+            i += 1
+            k += 1
+        self._litn = k
+        if k == len(word):
+            value = {"true": True, "false": False, "null": None}[word]
+            if self._ev is not None:
+                self._ev.append(make_done(self._vloc, value))
+            self._inserted = False
+            self._st = self._put(value)
+        return i
+
