@@ -42,6 +42,7 @@ _STRING: Final = 7  # inside a string value
 _KEYSTRING: Final = 8  # inside an object key
 _NUMBER: Final = 9  # inside a number
 _LITERAL: Final = 10  # inside true / false / null
+_DEAD: Final = 11  # failed: refuses all input
 
 # Number sub-states.
 _N_SIGN: Final = 0  # after '-'
@@ -56,8 +57,9 @@ _N_EXP: Final = 7  # exponent digits         (final)
 _WS = re.compile(r"[ \t\n\r]*")
 _RUN = re.compile(r'[^"\\\x00-\x1f]*')
 _DIGITS = re.compile(r"[0-9]*")
-_NUM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_NUM = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_COMMA_KEY_COLON = re.compile(r',[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _WS_CHARS: Final = frozenset(" \t\n\r")
 _NUM_START: Final = frozenset("-0123456789")
 _ESCAPES: Final = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -176,6 +178,22 @@ class Parser:
 
     def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Event]:
         """Consume the next delta; return the events it completed (``[]`` with ``events=False``)."""
+        if self._st == _STRING and type(chunk) is str and not self._sesc and not self._shi:
+            # Fast path for the LLM case: a delta that is nothing but more text of the open string.
+            n = len(chunk)
+            if n and _RUN.match(chunk).end() == n:  # type: ignore[union-attr]
+                end = self._pos + n
+                if (self._max_string is None or end - self._sstart - 1 <= self._max_string) and (
+                    self._max_size is None or end <= self._max_size
+                ):
+                    self._sparts.append(chunk)
+                    self._pos = end
+                    self._col0 += n  # string text never contains a raw newline
+                    tail = self._tail + chunk
+                    self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
+                    if self._ev is None:
+                        return []
+                    return [make_delta(self._sloc, chunk)]
         if self._closed or self._error is not None:
             self._refuse()
         if isinstance(chunk, str):
@@ -325,7 +343,8 @@ class Parser:
         else:
             self._col0 += n
         self._pos += n
-        self._tail = (self._tail + s[-_CONTEXT:])[-_CONTEXT:]
+        tail = self._tail + s
+        self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
 
     def _current_path(self) -> Path:
         path: list[str | int] = [k for k in self._keys[1:] if k is not None]
@@ -356,6 +375,7 @@ class Parser:
         err = StreamError(kind, msg, pos=pos, line=line, col=col, path=self._current_path(),
                           context=context, context_offset=len(before))
         self._error = err
+        self._st = _DEAD
         raise err
 
     def _push(self, container: _Container, kind: ValueKind, s: str, i: int) -> None:
@@ -419,10 +439,14 @@ class Parser:
         st = self._st
         stack = self._stack
         ev = self._ev
+        maxstr = self._max_string if self._max_string is not None else n + 1
+        maxnum = self._max_number if self._max_number is not None else n + 1
         ws_match = _WS.match
         run_match = _RUN.match
         num_match = _NUM.match
         keycolon_match = _KEY_COLON.match
+        commakey_match = _COMMA_KEY_COLON.match
+        top: Any = stack[-1] if stack else None
         while i < n:
             if st >= _STRING:
                 self._st = st
@@ -433,23 +457,38 @@ class Parser:
                 else:
                     i = self._literal(s, i)
                 st = self._st
+                top = stack[-1] if stack else None
                 continue
             c = s[i]
             if c in _WS_CHARS:
                 i = ws_match(s, i).end()  # type: ignore[union-attr]
-                continue
+                if i >= n:
+                    break
+                c = s[i]
             if st == _AFTER:
-                top = stack[-1]
                 if c == ",":
-                    st = _VALUE if type(top) is list else _KEY
-                    i += 1
+                    if type(top) is list:
+                        st = _VALUE
+                        i += 1
+                        continue
+                    m = commakey_match(s, i)
+                    if m is not None and len(m.group(1)) <= maxstr:
+                        self._key = m.group(1)
+                        st = _VALUE
+                        i = m.end()
+                    else:
+                        st = _KEY
+                        i += 1
                     continue
-                if (c == "]" and type(top) is list) or (c == "}" and type(top) is dict):
+                if c == ("]" if type(top) is list else "}"):
                     stack.pop()
                     self._keys.pop()
                     if ev is not None:
                         ev.append(make_done(self._locs.pop(), top))
-                    st = _AFTER if stack else _END
+                    if stack:
+                        top = stack[-1]
+                    else:
+                        st = _END
                     i += 1
                     continue
                 self._st = st
@@ -458,88 +497,103 @@ class Parser:
             if st <= _VALUE_OR_CLOSE:
                 if c == '"':
                     j = run_match(s, i + 1).end()  # type: ignore[union-attr]
-                    if j < n and s[j] == '"' and (self._max_string is None or j - i - 1 <= self._max_string):
-                        value = s[i + 1:j]
+                    if j < n and s[j] == '"' and j - i - 1 <= maxstr:
+                        value: Any = s[i + 1:j]
+                        i = j + 1
                         if ev is not None:
                             loc = self._new_loc()
                             ev.append(make_start(loc, ValueKind.STRING))
                             if value:
                                 ev.append(make_delta(loc, value))
                             ev.append(make_done(loc, value))
-                        self._inserted = False
-                        st = self._put(value)
-                        i = j + 1
+                    else:
+                        self._st = _STRING
+                        self._begin_string(i)
+                        i += 1
+                        st = _STRING
                         continue
-                    self._st = _STRING
-                    self._begin_string(i)
-                    i += 1
-                    st = _STRING
-                    continue
-                if c == "{":
+                elif c in _NUM_START:
+                    m = num_match(s, i)
+                    j = m.end() if m is not None else i
+                    if j < n and j > i and s[j] not in ".eE" and j - i <= maxnum:
+                        self._st = st
+                        text = m.group()  # type: ignore[union-attr]
+                        value = float(text) if m.lastindex != 1 else self._convert_int(text, s, i)  # type: ignore[union-attr]
+                        if ev is not None:
+                            loc = self._new_loc()
+                            ev.append(make_start(loc, ValueKind.NUMBER))
+                            ev.append(make_done(loc, value))
+                        i = j
+                    else:
+                        self._st = st
+                        self._begin_number(s, i)
+                        st = _NUMBER
+                        continue
+                elif c == "{":
                     self._st = st
                     self._push({}, ValueKind.OBJECT, s, i)
-                    st = _KEY_OR_CLOSE
+                    top = stack[-1]
                     i += 1
+                    if i < n and s[i] == '"':
+                        m = keycolon_match(s, i)
+                        if m is not None and len(m.group(1)) <= maxstr:
+                            self._key = m.group(1)
+                            st = _VALUE
+                            i = m.end()
+                            continue
+                    st = _KEY_OR_CLOSE
                     continue
-                if c == "[":
+                elif c == "[":
                     self._st = st
                     self._push([], ValueKind.ARRAY, s, i)
+                    top = stack[-1]
                     st = _VALUE_OR_CLOSE
                     i += 1
                     continue
-                if c in _NUM_START:
-                    m = num_match(s, i)
-                    if m is not None:
-                        j = m.end()
-                        if j < n and s[j] not in ".eE" and (self._max_number is None
-                                                            or j - i <= self._max_number):
-                            text = m.group()
-                            self._st = st
-                            value = self._convert_number(text, "." in text or "e" in text or "E" in text,
-                                                         s, i)
-                            if ev is not None:
-                                loc = self._new_loc()
-                                ev.append(make_start(loc, ValueKind.NUMBER))
-                                ev.append(make_done(loc, value))
-                            self._inserted = False
-                            st = self._put(value)
-                            i = j
-                            continue
-                    self._st = st
-                    self._begin_number(s, i)
-                    st = _NUMBER
-                    continue
-                lit = _LITERALS.get(c)
-                if lit is not None:
-                    word, lvalue, kind = lit
-                    if s.startswith(word, i):
-                        if ev is not None:
-                            loc = self._new_loc()
-                            ev.append(make_start(loc, kind))
-                            ev.append(make_done(loc, lvalue))
-                        self._inserted = False
-                        st = self._put(lvalue)
-                        i += len(word)
-                        continue
-                    self._st = st
-                    self._begin_literal(word, kind, i)
-                    st = _LITERAL
-                    continue
-                if c == "]" and st == _VALUE_OR_CLOSE:
-                    top = stack.pop()
+                elif c == "]" and st == _VALUE_OR_CLOSE:
+                    stack.pop()
                     self._keys.pop()
                     if ev is not None:
                         ev.append(make_done(self._locs.pop(), top))
-                    st = _AFTER if stack else _END
+                    if stack:
+                        top = stack[-1]
+                        st = _AFTER
+                    else:
+                        st = _END
                     i += 1
                     continue
-                self._st = st
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting value", s, i)
+                else:
+                    lit = _LITERALS.get(c)
+                    if lit is None:
+                        self._st = st
+                        self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting value", s, i)
+                    word, value, kind = lit
+                    if not s.startswith(word, i):
+                        self._st = st
+                        self._begin_literal(word, kind, i)
+                        st = _LITERAL
+                        continue
+                    i += len(word)
+                    if ev is not None:
+                        loc = self._new_loc()
+                        ev.append(make_start(loc, kind))
+                        ev.append(make_done(loc, value))
+                # a complete scalar: store it in its parent
+                if top is None:
+                    self._root = value
+                    self._has_root = True
+                    st = _END
+                elif type(top) is dict:
+                    top[self._key] = value
+                    st = _AFTER
+                else:
+                    top.append(value)
+                    st = _AFTER
+                continue
             if st in (_KEY, _KEY_OR_CLOSE):
                 if c == '"':
                     m = keycolon_match(s, i)
-                    if m is not None and (self._max_string is None
-                                          or len(m.group(1)) <= self._max_string):
+                    if m is not None and len(m.group(1)) <= maxstr:
                         self._key = m.group(1)
                         st = _VALUE
                         i = m.end()
@@ -550,11 +604,15 @@ class Parser:
                     i += 1
                     continue
                 if c == "}" and st == _KEY_OR_CLOSE:
-                    top = stack.pop()
+                    stack.pop()
                     self._keys.pop()
                     if ev is not None:
                         ev.append(make_done(self._locs.pop(), top))
-                    st = _AFTER if stack else _END
+                    if stack:
+                        top = stack[-1]
+                        st = _AFTER
+                    else:
+                        st = _END
                     i += 1
                     continue
                 self._st = st
@@ -801,8 +859,9 @@ class Parser:
         self._st = self._put(value)
 
     def _convert_number(self, text: str, is_float: bool, s: str, i: int) -> Any:
-        if is_float:
-            return float(text)
+        return float(text) if is_float else self._convert_int(text, s, i)
+
+    def _convert_int(self, text: str, s: str, i: int) -> int:
         try:
             return int(text)
         except ValueError:  # longer than sys.get_int_max_str_digits()
