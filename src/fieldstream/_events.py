@@ -7,6 +7,7 @@ document nested 100 000 deep therefore costs O(1) per event unless someone asks 
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -142,10 +143,7 @@ class ValueDone(_EventBase):
     value: Any
 
     def __repr__(self) -> str:
-        v = repr(self.value)
-        if len(v) > 80:
-            v = v[:77] + "..."
-        return f"ValueDone(path={self.path!r}, value={v})"
+        return f"ValueDone(path={self.path!r}, value={_short_repr(self.value)})"
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not ValueDone:
@@ -154,6 +152,18 @@ class ValueDone(_EventBase):
 
     def __hash__(self) -> int:
         return hash((ValueDone, self.path))
+
+
+_repr = reprlib.Repr()
+_repr.maxlevel = 4
+_repr.maxstring = 60
+_repr.maxother = 60
+_repr.maxlist = _repr.maxdict = 8
+
+
+def _short_repr(value: Any) -> str:
+    """A bounded repr: safe for huge and 100 000-deep values (no RecursionError)."""
+    return _repr.repr(value)
 
 
 def _same_json(a: Any, b: Any) -> bool:
