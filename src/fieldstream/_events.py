@@ -35,37 +35,29 @@ class ValueKind(str, Enum):
         return repr(self.value)
 
 
-class _Loc:
-    """Where a value lives: its parent's location and its key (``str``) or index (``int``)."""
-
-    __slots__ = ("_path", "key", "parent")
-
-    def __init__(self, parent: _Loc | None, key: str | int | None) -> None:
-        self.parent = parent
-        self.key = key
-        self._path: Path | None = None if parent is not None else ()
-
-    @property
-    def path(self) -> Path:
-        p = self._path
-        if p is not None:
-            return p
-        # Iterative: walk up to the nearest ancestor whose path is known, then build down.
-        chain: list[_Loc] = []
-        loc: _Loc | None = self
-        while loc is not None and loc._path is None:
-            chain.append(loc)
-            loc = loc.parent
-        base: Path = loc._path if loc is not None and loc._path is not None else ()
-        for item in reversed(chain):
-            key = item.key
-            assert key is not None
-            base = (*base, key)
-            item._path = base
-        return base
+# Where a value lives: ``[parent_loc, key_or_index, cached_path_or_None]``. A plain list, because
+# the parser makes one per value and a list is ~10x cheaper to build than an object.
+_Loc = list[Any]
 
 
-ROOT = _Loc(None, None)
+def loc_path(loc: _Loc) -> Path:
+    """The path tuple of a location (built once, then cached in the location)."""
+    p: Path | None = loc[2]
+    if p is not None:
+        return p
+    chain: list[_Loc] = []
+    cur = loc
+    while cur[2] is None:
+        chain.append(cur)
+        cur = cur[0]
+    base: Path = cur[2]
+    for item in reversed(chain):
+        base = (*base, item[1])
+        item[2] = base
+    return base
+
+
+ROOT: _Loc = [None, None, ()]
 
 
 class _EventBase:
@@ -75,22 +67,22 @@ class _EventBase:
     @property
     def path(self) -> Path:
         """The JSON path of the value, a tuple of ``str | int``; ``()`` is the root."""
-        return self._loc.path
+        return loc_path(self._loc)
 
     @property
     def dotted(self) -> str:
         """The path in the agent frameworks' dotted form: ``final_result.items[0].name``."""
-        return to_dotted(self._loc.path)
+        return to_dotted(loc_path(self._loc))
 
     @property
     def jsonpath(self) -> str:
         """The path as RFC 9535 JSONPath: ``$.items[0].name``."""
-        return to_jsonpath(self._loc.path)
+        return to_jsonpath(loc_path(self._loc))
 
     @property
     def pointer(self) -> str:
         """The path as an RFC 6901 JSON Pointer: ``/items/0/name``."""
-        return to_pointer(self._loc.path)
+        return to_pointer(loc_path(self._loc))
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -212,5 +204,5 @@ def event_at(cls: type[Any], path: Path, payload: Any) -> Any:
     """Build an event for an explicit path (tests, adapters). ``payload`` is kind/delta/value."""
     loc = ROOT
     for seg in path:
-        loc = _Loc(loc, seg)
+        loc = [loc, seg, None]
     return cls(loc, payload)

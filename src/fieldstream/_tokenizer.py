@@ -17,7 +17,9 @@ Design notes
 from __future__ import annotations
 
 import codecs
+import json.decoder
 import re
+from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
 from ._errors import ErrorKind, ParserClosedError, StreamError
@@ -56,11 +58,27 @@ _N_EXP: Final = 7  # exponent digits         (final)
 
 _WS = re.compile(r"[ \t\n\r]*")
 _RUN = re.compile(r'[^"\\\x00-\x1f]*')
+_RUN_FULL = _RUN.fullmatch
+# Complete string units: plain runs, whole simple escapes, whole \\u escapes that are not high
+# surrogates, and whole surrogate pairs. A high surrogate not (yet) followed by its low half stops it.
+_ESC_UNIT = (r'\\(?:["\\/bfnrt]|u(?![dD][89abAB])[0-9a-fA-F]{4}'
+             r"|u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+# "Unrolled loop" form (runs separated by escapes): unambiguous, so backtracking stays linear.
+_SEG = re.compile(rf'[^"\\\x00-\x1f]*(?:{_ESC_UNIT}[^"\\\x00-\x1f]*)*')
+_seg_match = _SEG.match
+_seg_full = _SEG.fullmatch
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_BIG: Final = 1 << 62
 _DIGITS = re.compile(r"[0-9]*")
 _NUM = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _COMMA_KEY_COLON = re.compile(r',[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _WS_CHARS: Final = frozenset(" \t\n\r")
+_ws_match = _WS.match
+_run_match = _RUN.match
+_num_match = _NUM.match
+_keycolon_match = _KEY_COLON.match
+_commakey_match = _COMMA_KEY_COLON.match
 _NUM_START: Final = frozenset("-0123456789")
 _ESCAPES: Final = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
@@ -119,10 +137,44 @@ class Parser:
     """
 
     __slots__ = (
-        "_closed", "_col0", "_decoder", "_error", "_ev", "_has_root", "_inserted", "_key", "_keys",
-        "_lines", "_lit", "_litn", "_litstart", "_locs", "_max_depth", "_max_number", "_max_size",
-        "_max_string", "_mode", "_nparts", "_nst", "_nstart", "_pos", "_root", "_sesc", "_shi",
-        "_sloc", "_sparts", "_sstart", "_st", "_stack", "_tail", "_vloc",
+        "_closed",
+        "_col0",
+        "_decoder",
+        "_error",
+        "_ev",
+        "_has_root",
+        "_inserted",
+        "_key",
+        "_keys",
+        "_lines",
+        "_lit",
+        "_litn",
+        "_litstart",
+        "_locs",
+        "_max_depth",
+        "_max_number",
+        "_max_size",
+        "_max_string",
+        "_maxnum",
+        "_maxstr",
+        "_mode",
+        "_nparts",
+        "_nst",
+        "_nstart",
+        "_pos",
+        "_root",
+        "_sesc",
+        "_sfast",
+        "_shi",
+        "_slimit",
+        "_sloc",
+        "_sparts",
+        "_sstart",
+        "_sstrlim",
+        "_st",
+        "_stack",
+        "_tail",
+        "_vloc",
     )
 
     def __init__(
@@ -142,6 +194,8 @@ class Parser:
         self._max_string = max_string_length
         self._max_number = max_number_length
         self._max_size = max_size
+        self._maxstr = max_string_length if max_string_length is not None else _BIG
+        self._maxnum = max_number_length if max_number_length is not None else _BIG
         self._ev: list[Event] | None = [] if events else None
         self._st = _VALUE
         self._stack: list[_Container] = []
@@ -163,6 +217,9 @@ class Parser:
         self._sesc = ""
         self._shi = ""
         self._sstart = 0
+        self._slimit = 0
+        self._sstrlim = 0
+        self._sfast = False  # in a string value with nothing pending: feed() may take its fast path
         self._sloc: _Loc = ROOT
         self._inserted = False
         # open number / literal
@@ -178,40 +235,59 @@ class Parser:
 
     def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Event]:
         """Consume the next delta; return the events it completed (``[]`` with ``events=False``)."""
-        if self._st == _STRING and type(chunk) is str and not self._sesc and not self._shi:
+        if self._sfast and type(chunk) is str:
             # Fast path for the LLM case: a delta that is nothing but more text of the open string.
+            raw = chunk
             n = len(chunk)
-            if n and _RUN.match(chunk).end() == n:  # type: ignore[union-attr]
-                end = self._pos + n
-                if (self._max_string is None or end - self._sstart - 1 <= self._max_string) and (
-                    self._max_size is None or end <= self._max_size
-                ):
-                    self._sparts.append(chunk)
-                    self._pos = end
-                    self._col0 += n  # string text never contains a raw newline
-                    tail = self._tail + chunk
-                    self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
-                    if self._ev is None:
-                        return []
-                    return [make_delta(self._sloc, chunk)]
+            end = self._pos + n
+            if n and end <= self._slimit and _seg_full(chunk) is not None:
+                if "\\" in chunk:
+                    chunk = _scanstring(chunk + '"', 0)[0]
+                self._sparts.append(chunk)
+                self._pos = end
+                self._col0 += n  # string text never contains a raw newline
+                tail = self._tail + raw
+                self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
+                if self._ev is None:
+                    return []
+                return [make_delta(self._sloc, chunk)]
         if self._closed or self._error is not None:
             self._refuse()
+        if type(chunk) is str and self._mode is str and self._max_size is None:
+            # _consume() inlined: this is the per-delta path of every LLM stream.
+            self._run(chunk)
+            n = len(chunk)
+            last_nl = chunk.rfind("\n")
+            if last_nl < 0:
+                self._col0 += n
+            else:
+                self._lines += chunk.count("\n")
+                self._col0 = n - last_nl - 1
+            self._pos += n
+            tail = self._tail + chunk
+            self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
+        else:
+            self._consume(self._to_text(chunk) if type(chunk) is not str or self._mode is not str else chunk)
+        ev = self._ev
+        if ev:
+            self._ev = []
+            return ev
+        return []
+
+    def _to_text(self, chunk: str | bytes | bytearray | memoryview) -> str:
         if isinstance(chunk, str):
             if self._mode is bytes:
                 raise TypeError("this parser was fed bytes; feed bytes only (or use a new Parser)")
             self._mode = str
-            text = chunk
-        elif isinstance(chunk, (bytes, bytearray, memoryview)):
+            return chunk
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
             if self._mode is str:
                 raise TypeError("this parser was fed str; feed str only (or use a new Parser)")
             if self._mode is None:
                 self._mode = bytes
                 self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-            text = self._decode(bytes(chunk), final=False)
-        else:
-            raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
-        self._consume(text)
-        return self._take_events()
+            return self._decode(bytes(chunk), final=False)
+        raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
 
     def close(self) -> list[Event]:
         """End of input: return the remaining events, or raise if the document is incomplete."""
@@ -236,9 +312,13 @@ class Parser:
         input keeps updating it in place. ``copy=True`` returns an independent deep copy (O(size)).
         Returns ``None`` before any value has started (and for an unfinished root scalar).
         """
-        if self._st == _STRING and self._error is None:
-            text = "".join(self._sparts)
-            self._sparts = [text] if text else []
+        if self._st == _STRING:
+            parts = self._sparts
+            if len(parts) == 1:
+                text = parts[0]
+            else:
+                text = "".join(parts)
+                self._sparts = [text] if text else []
             stack = self._stack
             if not stack:
                 return text
@@ -336,12 +416,12 @@ class Parser:
 
     def _advance(self, s: str) -> None:
         n = len(s)
-        nl = s.count("\n")
-        if nl:
-            self._lines += nl
-            self._col0 = n - s.rfind("\n") - 1
-        else:
+        last_nl = s.rfind("\n")
+        if last_nl < 0:
             self._col0 += n
+        else:
+            self._lines += s.count("\n")
+            self._col0 = n - last_nl - 1
         self._pos += n
         tail = self._tail + s
         self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
@@ -376,6 +456,7 @@ class Parser:
                           context=context, context_offset=len(before))
         self._error = err
         self._st = _DEAD
+        self._sfast = False
         raise err
 
     def _push(self, container: _Container, kind: ValueKind, s: str, i: int) -> None:
@@ -402,7 +483,7 @@ class Parser:
             top.append(container)  # type: ignore[union-attr]
         self._keys.append(key)
         if ev is not None:
-            loc = _Loc(self._locs[-1], key)
+            loc = [self._locs[-1], key, None]
             self._locs.append(loc)
             ev.append(make_start(loc, kind))
         stack.append(container)
@@ -413,7 +494,7 @@ class Parser:
         if not stack:
             return ROOT
         top = stack[-1]
-        return _Loc(self._locs[-1], self._key if type(top) is dict else len(top))
+        return [self._locs[-1], self._key if type(top) is dict else len(top), None]
 
     def _put(self, value: Any) -> int:
         """Store a completed scalar in its parent; return the next state."""
@@ -439,13 +520,8 @@ class Parser:
         st = self._st
         stack = self._stack
         ev = self._ev
-        maxstr = self._max_string if self._max_string is not None else n + 1
-        maxnum = self._max_number if self._max_number is not None else n + 1
-        ws_match = _WS.match
-        run_match = _RUN.match
-        num_match = _NUM.match
-        keycolon_match = _KEY_COLON.match
-        commakey_match = _COMMA_KEY_COLON.match
+        maxstr = self._maxstr
+        maxnum = self._maxnum
         top: Any = stack[-1] if stack else None
         while i < n:
             if st >= _STRING:
@@ -461,17 +537,22 @@ class Parser:
                 continue
             c = s[i]
             if c in _WS_CHARS:
-                i = ws_match(s, i).end()  # type: ignore[union-attr]
+                i += 1
                 if i >= n:
                     break
                 c = s[i]
+                if c in _WS_CHARS:
+                    i = _ws_match(s, i).end()  # type: ignore[union-attr]
+                    if i >= n:
+                        break
+                    c = s[i]
             if st == _AFTER:
                 if c == ",":
                     if type(top) is list:
                         st = _VALUE
                         i += 1
                         continue
-                    m = commakey_match(s, i)
+                    m = _commakey_match(s, i)
                     if m is not None and len(m.group(1)) <= maxstr:
                         self._key = m.group(1)
                         st = _VALUE
@@ -496,7 +577,7 @@ class Parser:
                 self._fail(ErrorKind.UNEXPECTED_CHARACTER, f"Expecting ',' or '{closer}'", s, i)
             if st <= _VALUE_OR_CLOSE:
                 if c == '"':
-                    j = run_match(s, i + 1).end()  # type: ignore[union-attr]
+                    j = _run_match(s, i + 1).end()  # type: ignore[union-attr]
                     if j < n and s[j] == '"' and j - i - 1 <= maxstr:
                         value: Any = s[i + 1:j]
                         i = j + 1
@@ -513,7 +594,7 @@ class Parser:
                         st = _STRING
                         continue
                 elif c in _NUM_START:
-                    m = num_match(s, i)
+                    m = _num_match(s, i)
                     j = m.end() if m is not None else i
                     if j < n and j > i and s[j] not in ".eE" and j - i <= maxnum:
                         self._st = st
@@ -535,7 +616,7 @@ class Parser:
                     top = stack[-1]
                     i += 1
                     if i < n and s[i] == '"':
-                        m = keycolon_match(s, i)
+                        m = _keycolon_match(s, i)
                         if m is not None and len(m.group(1)) <= maxstr:
                             self._key = m.group(1)
                             st = _VALUE
@@ -592,7 +673,7 @@ class Parser:
                 continue
             if st in (_KEY, _KEY_OR_CLOSE):
                 if c == '"':
-                    m = keycolon_match(s, i)
+                    m = _keycolon_match(s, i)
                     if m is not None and len(m.group(1)) <= maxstr:
                         self._key = m.group(1)
                         st = _VALUE
@@ -638,6 +719,11 @@ class Parser:
         self._shi = ""
         self._sstart = self._pos + i
         self._inserted = False
+        limit = self._pos + i + 1 + self._max_string if self._max_string is not None else _BIG
+        if self._max_size is not None:
+            limit = min(limit, self._max_size)
+        self._slimit = limit
+        self._sstrlim = self._pos + i + 1 + self._max_string if self._max_string is not None else _BIG
         if self._st == _STRING and self._ev is not None:
             loc = self._new_loc()
             self._sloc = loc
@@ -645,8 +731,47 @@ class Parser:
 
     def _string(self, s: str, i: int) -> int:
         """Continue the open string (value or key) from ``s[i]``; return the next index."""
+        if self._sesc or self._shi:
+            return self._string_general(s, i, [])
+        # Common case: complete units (plain runs, whole escapes, whole surrogate pairs) up to the
+        # end of the chunk or the closing quote, decoded by the C ``scanstring`` of the json module.
+        j = _seg_match(s, i).end()  # type: ignore[union-attr]
         n = len(s)
-        new: list[str] = []
+        piece = ""
+        if j > i:
+            if self._pos + j > self._sstrlim:
+                self._fail_string_limit(s)
+            piece = s[i:j]
+            if "\\" in piece:
+                piece = _scanstring(piece + '"', 0)[0]
+        if j < n and s[j] != '"':  # an escape cut by the chunk end, a lone high surrogate, an error
+            return self._string_general(s, j, [piece] if piece else [])
+        parts = self._sparts
+        is_value = self._st == _STRING
+        if piece:
+            parts.append(piece)
+            if is_value and self._ev is not None:
+                self._ev.append(make_delta(self._sloc, piece))
+        if j >= n:
+            self._sfast = is_value and self._mode is str
+            return j
+        self._sfast = False
+        text = parts[0] if len(parts) == 1 else "".join(parts)
+        self._sparts = []
+        if is_value:
+            if self._ev is not None:
+                self._ev.append(make_done(self._sloc, text))
+            self._st = self._put(text)
+            self._inserted = False
+        else:
+            self._key = text
+            self._st = _COLON
+        return j + 1
+
+    def _string_general(self, s: str, i: int, new: list[str]) -> int:
+        """:meth:`_string` character by character: escapes cut by a chunk boundary, a held-back
+        high surrogate, and errors (exact positions). ``new`` is text already decoded this call."""
+        n = len(s)
         esc = self._sesc
         hi = self._shi
         maxlen = self._max_string
@@ -725,6 +850,7 @@ class Parser:
             self._shi = hi
         parts = self._sparts
         is_value = self._st == _STRING
+        self._sfast = is_value and not closed and not esc and not hi and self._mode is str
         if new:
             delta = new[0] if len(new) == 1 else "".join(new)
             parts.append(delta)
