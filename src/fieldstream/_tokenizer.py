@@ -71,7 +71,7 @@ _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # 
 _BIG: Final = 1 << 62
 _DIGITS = re.compile(r"[0-9]*")
 _NUM = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_KEY_COLON = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _COMMA_KEY_COLON = re.compile(r',[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _WS_CHARS: Final = frozenset(" \t\n\r")
 _ws_match = _WS.match
@@ -615,10 +615,11 @@ class Parser:
                     self._push({}, ValueKind.OBJECT, s, i)
                     top = stack[-1]
                     i += 1
-                    if i < n and s[i] == '"':
-                        m = _keycolon_match(s, i)
-                        if m is not None and len(m.group(1)) <= maxstr:
-                            self._key = m.group(1)
+                    m = _keycolon_match(s, i)
+                    if m is not None:
+                        k = m.group(1)
+                        if len(k) <= maxstr:
+                            self._key = k
                             st = _VALUE
                             i = m.end()
                             continue
@@ -667,9 +668,21 @@ class Parser:
                 elif type(top) is dict:
                     top[self._key] = value
                     st = _AFTER
+                    if i < n and s[i] == ",":  # fused: the next ',"key":' right away
+                        m = _commakey_match(s, i)
+                        if m is not None:
+                            k = m.group(1)
+                            if len(k) <= maxstr:
+                                self._key = k
+                                st = _VALUE
+                                i = m.end()
                 else:
                     top.append(value)
-                    st = _AFTER
+                    if i < n and s[i] == ",":
+                        st = _VALUE
+                        i += 1
+                    else:
+                        st = _AFTER
                 continue
             if st in (_KEY, _KEY_OR_CLOSE):
                 if c == '"':
