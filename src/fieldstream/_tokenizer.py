@@ -138,7 +138,6 @@ class Parser:
 
     __slots__ = (
         "_closed",
-        "_col0",
         "_decoder",
         "_error",
         "_ev",
@@ -151,6 +150,7 @@ class Parser:
         "_litn",
         "_litstart",
         "_locs",
+        "_lstart",
         "_max_depth",
         "_max_number",
         "_max_size",
@@ -206,7 +206,7 @@ class Parser:
         self._has_root = False
         self._pos = 0  # characters consumed before the current chunk
         self._lines = 0  # newlines before the current chunk
-        self._col0 = 0  # characters since the last newline before the current chunk
+        self._lstart = 0  # absolute position where the current line starts
         self._tail = ""  # the last characters before the current chunk (error context)
         self._error: StreamError | None = None
         self._closed = False
@@ -245,7 +245,6 @@ class Parser:
                     chunk = _scanstring(chunk + '"', 0)[0]
                 self._sparts.append(chunk)
                 self._pos = end
-                self._col0 += n  # string text never contains a raw newline
                 tail = self._tail + raw
                 self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
                 if self._ev is None:
@@ -258,11 +257,9 @@ class Parser:
             self._run(chunk)
             n = len(chunk)
             last_nl = chunk.rfind("\n")
-            if last_nl < 0:
-                self._col0 += n
-            else:
+            if last_nl >= 0:
                 self._lines += chunk.count("\n")
-                self._col0 = n - last_nl - 1
+                self._lstart = self._pos + last_nl + 1
             self._pos += n
             tail = self._tail + chunk
             self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
@@ -344,7 +341,7 @@ class Parser:
         """The complete document. Raises :class:`StreamError` (incomplete) before it is done."""
         if self._st != _END:
             raise StreamError(ErrorKind.INCOMPLETE, "the document is not complete yet",
-                              pos=self._pos, line=self._lines + 1, col=self._col0 + 1)
+                              pos=self._pos, line=self._lines + 1, col=self._pos - self._lstart + 1)
         return self._root
 
     @property
@@ -381,7 +378,7 @@ class Parser:
                 "create a new Parser", pos=err.pos, line=err.line, col=err.col, path=err.path,
             ) from err
         raise ParserClosedError(ErrorKind.CLOSED, "parser is closed; create a new Parser",
-                                pos=self._pos, line=self._lines + 1, col=self._col0 + 1)
+                                pos=self._pos, line=self._lines + 1, col=self._pos - self._lstart + 1)
 
     def _decode(self, data: bytes, *, final: bool) -> str:
         dec = self._decoder
@@ -417,11 +414,9 @@ class Parser:
     def _advance(self, s: str) -> None:
         n = len(s)
         last_nl = s.rfind("\n")
-        if last_nl < 0:
-            self._col0 += n
-        else:
+        if last_nl >= 0:
             self._lines += s.count("\n")
-            self._col0 = n - last_nl - 1
+            self._lstart = self._pos + last_nl + 1
         self._pos += n
         tail = self._tail + s
         self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
@@ -449,7 +444,7 @@ class Parser:
             col = i - s.rfind("\n", 0, i)
         else:
             line = self._lines + 1
-            col = self._col0 + i + 1
+            col = pos - self._lstart + 1
         before = (self._tail + s[max(0, i - _CONTEXT):i])[-_CONTEXT:]
         context = before + s[i:i + _CONTEXT]
         err = StreamError(kind, msg, pos=pos, line=line, col=col, path=self._current_path(),
