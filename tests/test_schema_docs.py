@@ -1,0 +1,29 @@
+"""Every Python example in docs/schema.md runs."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+def test_docs_have_examples() -> None:
+    assert len(BLOCKS) >= 5
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_docs_example_runs(index: int, capsys: pytest.CaptureFixture[str]) -> None:
+    # A real module, so that Pydantic resolves the example's forward references.
+    name = f"docs_schema_example_{index}"
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    try:
+        exec(compile(BLOCKS[index], f"{DOC}#example{index}", "exec"), module.__dict__)
+    finally:
+        del sys.modules[name]
