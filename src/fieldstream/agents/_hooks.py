@@ -1,0 +1,108 @@
+"""The ``@hook`` decorator and hook dispatch.
+
+A hook is a plain or async function tagged with the event it handles. Hooks of one event run in
+registration order and are awaited one after the other. A hook that raises never stops the run: the
+exception is logged and reported to the ``stream_error`` hooks (for streaming events) or the
+``agent_error`` hooks (for all others), with ``hook_event=`` telling which event failed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["HOOK_EVENTS", "Hook", "HookError", "HookManager", "hook"]
+
+log = logging.getLogger("fieldstream.agents")
+
+HOOK_EVENTS = frozenset({
+    "agent_start", "agent_end", "agent_error",
+    "loop_start", "loop_end",
+    "llm_call", "llm_response", "think_end",
+    "tool_call", "tool_result", "tool_error",
+    "stream_start", "stream_chunk", "stream_field", "stream_end", "stream_error",
+})
+STREAM_EVENTS = frozenset({"stream_start", "stream_chunk", "stream_field", "stream_end"})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HookError(RuntimeError):
+    """A hook raised; ``hook_event`` names the event, ``__cause__`` is the original exception."""
+
+    def __init__(self, message: str, hook_event: str) -> None:
+        super().__init__(message)
+        self.hook_event = hook_event
+
+
+class Hook:
+    """A function bound to one hook event (what ``@hook("event")`` returns; still callable)."""
+
+    def __init__(self, event: str, func: Callable[..., Any]) -> None:
+        if event not in HOOK_EVENTS:
+            raise ValueError(f"unknown hook event {event!r}; known: {', '.join(sorted(HOOK_EVENTS))}")
+        self.event = event
+        self.func = func
+        self.__name__ = getattr(func, "__name__", "hook")
+        self.__doc__ = func.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Hook({self.event!r}, {self.__name__})"
+
+
+def hook(event: str) -> Callable[[Callable[..., Any]], Hook]:
+    """Decorator: ``@hook("stream_chunk")`` makes ``func`` a hook for that event."""
+    if event not in HOOK_EVENTS:
+        raise ValueError(f"unknown hook event {event!r}; known: {', '.join(sorted(HOOK_EVENTS))}")
+
+    def wrap(func: Callable[..., Any]) -> Hook:
+        return Hook(event, func)
+
+    return wrap
+
+
+class HookManager:
+    """Hooks by event, in registration order."""
+
+    def __init__(self, hooks: list[Hook] | None = None) -> None:
+        self._hooks: dict[str, list[Callable[..., Any]]] = {}
+        for h in hooks or []:
+            self.add(h)
+
+    def add(self, h: Hook | Callable[..., Any], event: str | None = None) -> None:
+        """Register ``h`` (a :class:`Hook`, or any function together with ``event``)."""
+        if isinstance(h, Hook):
+            if event is not None and event != h.event:
+                raise ValueError(f"hook is for {h.event!r}, not {event!r}")
+            self._hooks.setdefault(h.event, []).append(h.func)
+            return
+        if event is None:
+            raise TypeError("add_hook(func) needs @hook(...) or an event name")
+        self._hooks.setdefault(Hook(event, h).event, []).append(h)
+
+    def has(self, event: str) -> bool:
+        """Whether any hook handles ``event`` (lets the agent skip building payloads)."""
+        return bool(self._hooks.get(event))
+
+    async def fire(self, event: str, context: Any, **kwargs: Any) -> None:
+        """Run the hooks of ``event``; report (never propagate) their exceptions."""
+        for func in self._hooks.get(event, ()):
+            try:
+                out = func(context, **kwargs)
+                if inspect.isawaitable(out):
+                    await out
+            except Exception as exc:  # a broken hook must not break the run
+                log.exception("hook %s for %r raised", getattr(func, "__name__", func), event)
+                if event in ("stream_error", "agent_error"):
+                    continue  # do not recurse
+                err = HookError(f"hook {getattr(func, '__name__', func)!r} for {event!r} raised: {exc!r}",
+                                event)
+                err.__cause__ = exc
+                target = "stream_error" if event in STREAM_EVENTS else "agent_error"
+                await self.fire(target, context, error=err, hook_event=event,
+                                call_type=kwargs.get("call_type"))
