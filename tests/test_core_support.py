@@ -1,0 +1,612 @@
+"""Shared helpers of the core test suite (``test_core_*.py``), and the tests of those helpers.
+
+The helpers are oracles and generators written independently of the parser:
+
+* :class:`Recognizer`: a tiny, slow, obviously-correct character-by-character recognizer of RFC 8259
+  JSON texts, written from the grammar (not from the parser). It defines "longest viable prefix".
+* :func:`oracle_loads`: ``json.loads`` made strict (``NaN``/``Infinity`` rejected).
+* :func:`same_json`: type-exact equality (``1 != 1.0 != True``, ``-0.0 != 0.0``, object key order).
+* :func:`expected_events`: the merged event sequence a value must produce, derived from the value.
+* Hypothesis strategies for JSON values and for texts serialised with random whitespace and escapes.
+
+The tests at the bottom check the oracles themselves against ``json.loads`` (an oracle that is wrong
+would make every other test meaningless).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fieldstream
+from fieldstream import Event, StringDelta, ValueDone, ValueStart
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT / ".." / "shared"
+SUITE = SHARED / "corpus" / "JSONTestSuite" / "test_parsing"
+BENCH = SHARED / "corpus" / "bench"
+
+WS = " \t\n\r"
+
+# --------------------------------------------------------------------------- the reference recognizer
+
+_NUM_FINAL = {"zero", "int", "frac", "exp"}
+
+
+class Recognizer:
+    """Character-at-a-time pushdown recognizer for RFC 8259 ``JSON-text = ws value ws``.
+
+    ``step(c)`` returns False when ``c`` cannot extend the text read so far into any valid JSON
+    text; ``complete()`` says whether the text read so far is itself a valid JSON text.
+    """
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # "[" or "{"
+        self.mode = "value"
+        self.sub = ""  # string / number sub-state, or the rest of a literal
+        self.is_key = False
+        self.hex_left = 0
+
+    def _value_done(self) -> None:
+        self.mode = "after" if self.stack else "end"
+
+    def _start_value(self, c: str, may_close: bool) -> bool:
+        if c in WS:
+            return True
+        if c == '"':
+            self.mode, self.sub, self.is_key = "string", "chars", False
+        elif c == "-":
+            self.mode, self.sub = "number", "sign"
+        elif c == "0":
+            self.mode, self.sub = "number", "zero"
+        elif c in "123456789":
+            self.mode, self.sub = "number", "int"
+        elif c in "tfn":
+            self.mode, self.sub = "literal", {"t": "rue", "f": "alse", "n": "ull"}[c]
+        elif c == "[":
+            self.stack.append("[")
+            self.mode = "value_or_close"
+        elif c == "{":
+            self.stack.append("{")
+            self.mode = "key_or_close"
+        elif c == "]" and may_close:
+            self.stack.pop()
+            self._value_done()
+        else:
+            return False
+        return True
+
+    def step(self, c: str) -> bool:
+        mode = self.mode
+        if mode == "value":
+            return self._start_value(c, False)
+        if mode == "value_or_close":
+            return self._start_value(c, True)
+        if mode in ("key", "key_or_close"):
+            if c in WS:
+                return True
+            if c == '"':
+                self.mode, self.sub, self.is_key = "string", "chars", True
+                return True
+            if c == "}" and mode == "key_or_close":
+                self.stack.pop()
+                self._value_done()
+                return True
+            return False
+        if mode == "colon":
+            if c in WS:
+                return True
+            if c == ":":
+                self.mode = "value"
+                return True
+            return False
+        if mode == "after":
+            if c in WS:
+                return True
+            top = self.stack[-1]
+            if c == ",":
+                self.mode = "value" if top == "[" else "key"
+                return True
+            if c == ("]" if top == "[" else "}"):
+                self.stack.pop()
+                self._value_done()
+                return True
+            return False
+        if mode == "end":
+            return c in WS
+        if mode == "literal":
+            if c != self.sub[0]:
+                return False
+            self.sub = self.sub[1:]
+            if not self.sub:
+                self._value_done()
+            return True
+        if mode == "string":
+            return self._string_step(c)
+        assert mode == "number"
+        return self._number_step(c)
+
+    def _string_step(self, c: str) -> bool:
+        sub = self.sub
+        if sub == "chars":
+            if c == '"':
+                if self.is_key:
+                    self.mode = "colon"
+                else:
+                    self._value_done()
+            elif c == "\\":
+                self.sub = "escape"
+            elif ord(c) < 0x20:
+                return False
+            return True
+        if sub == "escape":
+            if c in '"\\/bfnrt':
+                self.sub = "chars"
+            elif c == "u":
+                self.sub, self.hex_left = "hex", 4
+            else:
+                return False
+            return True
+        # sub == "hex"
+        if c not in "0123456789abcdefABCDEF":
+            return False
+        self.hex_left -= 1
+        if self.hex_left == 0:
+            self.sub = "chars"
+        return True
+
+    def _number_step(self, c: str) -> bool:
+        sub = self.sub
+        digit = c in "0123456789"
+        nxt: str | None = None
+        if sub == "sign":
+            nxt = "zero" if c == "0" else "int" if digit else None
+        elif sub == "zero":
+            nxt = "dot" if c == "." else "e" if c in "eE" else None
+        elif sub == "int":
+            nxt = "int" if digit else "dot" if c == "." else "e" if c in "eE" else None
+        elif sub == "dot":
+            nxt = "frac" if digit else None
+        elif sub == "frac":
+            nxt = "frac" if digit else "e" if c in "eE" else None
+        elif sub == "e":
+            nxt = "esign" if c in "+-" else "exp" if digit else None
+        elif sub == "esign" or sub == "exp":
+            nxt = "exp" if digit else None
+        if nxt is not None:
+            self.sub = nxt
+            return True
+        if sub not in _NUM_FINAL:
+            return False
+        self._value_done()  # the number ended just before c: c belongs to what follows
+        return self.step(c)
+
+    def complete(self) -> bool:
+        if self.mode == "end":
+            return True
+        return self.mode == "number" and self.sub in _NUM_FINAL and not self.stack
+
+
+def viable(text: str) -> tuple[int, bool]:
+    """(length of the longest viable prefix of ``text``, whether ``text`` is a complete JSON text)."""
+    r = Recognizer()
+    for i, c in enumerate(text):
+        if not r.step(c):
+            return i, False
+    return len(text), r.complete()
+
+
+def line_col(text: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of offset ``pos`` (lines end with ``\\n``), by definition."""
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+# --------------------------------------------------------------------------- oracles
+
+class OracleError(Exception):
+    """json.loads rejected the text (or met NaN/Infinity, which RFC 8259 forbids)."""
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def oracle_loads(text: str | bytes) -> Any:
+    """Strict ``json.loads``: raises :class:`OracleError` for anything it (or RFC 8259) rejects."""
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise OracleError(str(exc)) from exc
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Type-exact JSON equality: int/float/bool distinct, float sign and object key order matter.
+
+    Iterative, so 100 000-deep documents compare without RecursionError.
+    """
+    work = [(a, b)]
+    while work:
+        x, y = work.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, float):
+            if repr(x) != repr(y):
+                return False
+        elif isinstance(x, dict):
+            if list(x) != list(y):
+                return False
+            work.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            work.extend(zip(x, y, strict=True))
+        elif x != y:
+            return False
+    return True
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def canon(value: Any) -> Any:
+    """A hashable, type-exact rendering of a JSON value (for comparing event lists)."""
+    if isinstance(value, dict):
+        return ("object", tuple((k, canon(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("array", tuple(canon(v) for v in value))
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return (type(value).__name__, value)
+
+
+Merged = list[tuple[str, tuple[str | int, ...], Any]]
+
+
+def merge_events(events: Iterable[Event], *, deep: bool = True) -> Merged:
+    """Events as comparable tuples, consecutive StringDeltas of one path merged.
+
+    ``deep=False`` renders a container's ValueDone by its kind only (cheap for big documents).
+    """
+    out: Merged = []
+    for e in events:
+        if type(e) is StringDelta:
+            if out and out[-1][0] == "delta" and out[-1][1] == e.path:
+                out[-1] = ("delta", e.path, out[-1][2] + e.delta)
+            else:
+                out.append(("delta", e.path, e.delta))
+        elif type(e) is ValueStart:
+            out.append(("start", e.path, str(e.kind)))
+        else:
+            assert type(e) is ValueDone, e
+            v = e.value
+            if not deep and isinstance(v, (dict, list)):
+                out.append(("done", e.path, kind_of(v)))
+            else:
+                out.append(("done", e.path, canon(v)))
+    return out
+
+
+def expected_events(value: Any, path: tuple[str | int, ...] = ()) -> Merged:
+    """The merged event sequence the parser must produce for ``value`` (no duplicate keys)."""
+    out: Merged = [("start", path, kind_of(value))]
+    if isinstance(value, str):
+        if value:
+            out.append(("delta", path, value))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += expected_events(v, (*path, i))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            out += expected_events(v, (*path, k))
+    out.append(("done", path, canon(value)))
+    return out
+
+
+# --------------------------------------------------------------------------- feeding
+
+def split_at(data: str | bytes, cuts: Iterable[int]) -> list[Any]:
+    """Split ``data`` at the given offsets (sorted, deduplicated, empty pieces dropped)."""
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    bounds = [0, *points, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def random_chunks(data: str | bytes, rnd: random.Random, max_size: int = 8) -> list[Any]:
+    out = []
+    i = 0
+    while i < len(data):
+        n = rnd.randint(1, max_size)
+        out.append(data[i:i + n])
+        i += n
+    return out
+
+
+def chunkings(data: str | bytes, rnd: random.Random) -> dict[str, list[Any]]:
+    """Whole, 1-char (or 1-byte), 2 and 3 at a time, and two random chunkings."""
+    return {
+        "whole": [data] if data else [],
+        "single": [data[i:i + 1] for i in range(len(data))],
+        "pairs": [data[i:i + 2] for i in range(0, len(data), 2)],
+        "triples": ([data[:1]] + [data[i:i + 3] for i in range(1, len(data), 3)]) if data else [],
+        "random": random_chunks(data, rnd),
+        "random_big": random_chunks(data, rnd, 40),
+    }
+
+
+class Outcome:
+    """What one run of the parser produced: events and value, or the error."""
+
+    def __init__(self, events: list[Event], value: Any = None, error: fieldstream.StreamError | None = None):
+        self.events = events
+        self.value = value
+        self.error = error
+
+    def error_key(self) -> tuple[Any, ...] | None:
+        e = self.error
+        return None if e is None else (e.kind, e.pos, e.line, e.col, e.path)
+
+
+def run_parser(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """Feed all chunks then close; collect events; never lets a non-StreamError escape unseen."""
+    p = fieldstream.Parser(**options)
+    events: list[Event] = []
+    try:
+        for c in chunks:
+            events += p.feed(c)
+        events += p.close()
+    except fieldstream.StreamError as exc:
+        assert not isinstance(exc, fieldstream.ParserClosedError), exc
+        return Outcome(events, error=exc)
+    assert p.done
+    return Outcome(events, value=p.value)
+
+
+def run_parse(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """Same through ``fieldstream.parse`` (the ``events=False`` fast path)."""
+    try:
+        return Outcome([], value=fieldstream.parse(list(chunks), **options))
+    except fieldstream.StreamError as exc:
+        return Outcome([], error=exc)
+
+
+# --------------------------------------------------------------------------- generators
+
+def _text(max_size: int = 12) -> st.SearchStrategy[str]:
+    # Every code point except surrogates: control characters, astral characters, quotes, backslashes.
+    chars = st.characters(exclude_categories=("Cs",))
+    special = st.sampled_from(
+        ['"', "\\", "/", "\x00", "\x1f", "\n", "\u2028", "\x7f", "é", "😀", "\U0010ffff"]
+    )
+    return st.text(alphabet=chars | special, max_size=max_size)
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**25), max_value=10**25)
+    | st.integers(min_value=-100, max_value=100)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _text()
+)
+
+JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text(6), children, max_size=5),
+    max_leaves=20,
+)
+
+_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _encode_string(s: str, rnd: random.Random, ensure_ascii: bool) -> str:
+    """A JSON string literal for ``s`` with randomly chosen (valid) escapes."""
+    out = ['"']
+    for ch in s:
+        cp = ord(ch)
+        must = ch in '"\\' or cp < 0x20 or (ensure_ascii and cp > 0x7E)
+        if not must and rnd.random() < 0.85:
+            out.append(ch)
+            continue
+        r = rnd.random()
+        if ch in _SHORT and r < 0.6:
+            out.append(_SHORT[ch])
+        elif ch == "/" and r < 0.5:
+            out.append("\\/")
+        elif cp > 0xFFFF:
+            v = cp - 0x10000
+            pair = f"\\u{0xD800 + (v >> 10):04x}\\u{0xDC00 + (v & 0x3FF):04x}"
+            out.append(pair.upper().replace("\\U", "\\u") if rnd.random() < 0.5 else pair)
+        else:
+            esc = f"\\u{cp:04x}"
+            out.append(esc.upper().replace("\\U", "\\u") if rnd.random() < 0.5 else esc)
+    out.append('"')
+    return "".join(out)
+
+
+def _encode_number(v: int | float, rnd: random.Random) -> str:
+    text = json.dumps(v)
+    if isinstance(v, float) and rnd.random() < 0.3:
+        text = f"{v:.{rnd.randint(1, 17)}{rnd.choice('eE')}}"
+    elif isinstance(v, int) and rnd.random() < 0.1:
+        text = f"{text}.{'0' * rnd.randint(1, 3)}"  # a float, for json.loads too
+    return text
+
+
+def serialize(value: Any, rnd: random.Random, *, ensure_ascii: bool = False, ws: float = 0.3) -> str:
+    """Serialise with random JSON whitespace between all tokens and random escapes/number forms."""
+
+    def space() -> str:
+        if rnd.random() >= ws:
+            return ""
+        return "".join(rnd.choice(WS) for _ in range(rnd.randint(1, 3)))
+
+    def enc(v: Any) -> str:
+        if isinstance(v, bool) or v is None:
+            return json.dumps(v)
+        if isinstance(v, (int, float)):
+            return _encode_number(v, rnd)
+        if isinstance(v, str):
+            return _encode_string(v, rnd, ensure_ascii)
+        if isinstance(v, list):
+            if not v:
+                return "[" + space() + "]"
+            return "[" + ",".join(space() + enc(x) + space() for x in v) + "]"
+        if not v:
+            return "{" + space() + "}"
+        items = (space() + _encode_string(k, rnd, ensure_ascii) + space() + ":" + space() + enc(x) + space()
+                 for k, x in v.items())
+        return "{" + ",".join(items) + "}"
+
+    return space() + enc(value) + space()
+
+
+@st.composite
+def json_texts(draw: Callable[..., Any]) -> tuple[Any, str]:
+    """(value, a text of it with random whitespace/escapes); json.loads(text) is the oracle value."""
+    value = draw(JSON_VALUES)
+    rnd = draw(st.randoms(use_true_random=False))
+    text = serialize(value, rnd, ensure_ascii=draw(st.booleans()), ws=draw(st.sampled_from([0.0, 0.3, 0.8])))
+    return value, text
+
+
+MUTATION_ALPHABET = [*'{}[]:,"\\ \n\t0123456789-+.eEtrufalsn/xu', "\x00", "\x1f", "é", "😀", "\ud83d"]
+
+
+def mutate(text: str, rnd: random.Random) -> str:
+    """Random insertions, deletions, replacements, or a truncation."""
+    for _ in range(rnd.randint(1, 3)):
+        op = rnd.choice(["insert", "delete", "replace", "truncate", "swap"])
+        i = rnd.randint(0, len(text))
+        if op == "insert":
+            text = text[:i] + rnd.choice(MUTATION_ALPHABET) + text[i:]
+        elif op == "delete" and text:
+            text = text[:i] + text[i + 1:]
+        elif op == "replace" and i < len(text):
+            text = text[:i] + rnd.choice(MUTATION_ALPHABET) + text[i + 1:]
+        elif op == "truncate":
+            text = text[:i]
+        elif op == "swap" and i + 1 < len(text):
+            text = text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    return text
+
+
+def suite_files(prefix: str) -> list[Path]:
+    return sorted(SUITE.glob(f"{prefix}_*.json"))
+
+
+# --------------------------------------------------------------------------- tests of the helpers
+
+def _complete(prefix: str) -> str:
+    """Finish a viable prefix into a complete text by always taking the shortest way out."""
+    r = Recognizer()
+    for c in prefix:
+        assert r.step(c)
+    out = prefix
+    while not r.complete():
+        mode = r.mode
+        if mode in ("value", "value_or_close"):
+            c = "0"
+        elif mode in ("key", "key_or_close"):
+            c = '"'
+        elif mode == "colon":
+            c = ":"
+        elif mode == "after":
+            c = "]" if r.stack[-1] == "[" else "}"
+        elif mode == "literal":
+            c = r.sub[0]
+        elif mode == "string":
+            c = {"chars": '"', "escape": "n", "hex": "0"}[r.sub]
+        elif mode == "number" and r.sub not in _NUM_FINAL:
+            c = "0"
+        else:  # a complete number inside a container
+            c = "]" if r.stack[-1] == "[" else "}"
+        assert r.step(c), (out, c)
+        out += c
+    return out
+
+
+def _oracle_ok(text: str) -> bool:
+    try:
+        oracle_loads(text)
+    except OracleError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", suite_files("y") + suite_files("n"), ids=lambda p: p.name)
+def test_reference_recognizer_agrees_with_json_loads_on_json_test_suite(path: Path) -> None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8: the recognizer works on text")
+    if text.startswith("\ufeff") or "nested" in path.name or "100000" in path.name:
+        pytest.skip("BOM (json.loads(str) rejects it) or too deep for json.loads")
+    n, complete = viable(text)
+    assert complete == _oracle_ok(text) == path.name.startswith("y_")
+    if complete:
+        assert n == len(text)
+    elif n < 10_000:  # (json.loads would hit its recursion limit on the 50 000-deep file)
+        assert _oracle_ok(_complete(text[:n]))  # the viable prefix really is viable
+
+
+@given(json_texts(), st.randoms(use_true_random=False))
+def test_reference_recognizer_agrees_with_json_loads_on_generated_and_mutated_texts(
+    case: tuple[Any, str], rnd: random.Random
+) -> None:
+    _, text = case
+    assert viable(text) == (len(text), True)
+    bad = mutate(text, rnd)
+    n, complete = viable(bad)
+    assert complete == _oracle_ok(bad)
+    if not complete and n < len(bad):
+        # "viable" means what it says: json.loads accepts the prefix finished the shortest way
+        assert not _oracle_ok(bad[: n + 1])
+        assert _oracle_ok(_complete(bad[:n])), _complete(bad[:n])
+
+
+def test_reference_recognizer_examples() -> None:
+    assert viable("123") == (3, True)
+    assert viable("12x") == (2, False)
+    assert viable("[1, 2") == (5, False)
+    assert viable('{"a" 1}') == (5, False)
+    assert viable("[1] x") == (4, False)
+    assert viable('"\\u12g"') == (5, False)
+    assert viable("-") == (1, False)
+    assert viable("-a") == (1, False)
+    assert viable("[01]") == (2, False)
+    assert viable("tru ") == (3, False)
+    assert viable("") == (0, False)
+    assert line_col("ab\ncd", 4) == (2, 2)
+    assert line_col("ab\ncd", 0) == (1, 1)
+    assert line_col("ab\ncd", 2) == (1, 3)
+    assert line_col("ab\ncd", 3) == (2, 1)
+
+
+@given(JSON_VALUES)
+def test_expected_events_helper_matches_a_hand_written_case(value: Any) -> None:
+    events = expected_events(value)
+    starts = [e for e in events if e[0] == "start"]
+    dones = [e for e in events if e[0] == "done"]
+    assert len(starts) == len(dones)
+    assert events[-1] == ("done", (), canon(value))
