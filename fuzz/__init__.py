@@ -1,0 +1,1 @@
+"""Fuzz campaigns for fieldstream (see fuzz/README.md). Run with ``python -m fuzz``."""
