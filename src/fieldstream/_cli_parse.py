@@ -1,0 +1,385 @@
+"""``fieldstream parse``: stream a file or stdin through the parser and print what it sees.
+
+Kept free of rich at import time: the progress bar is imported only when it is shown (stdout is a
+terminal and the input is large), so ``fieldstream parse`` works with the core alone (plus pydantic
+for ``--schema``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ._errors import StreamError
+from ._events import StringDelta, ValueDone, ValueStart
+from ._lenient import LenientFilter
+from ._path import PathPattern, to_jsonpath
+from ._tokenizer import Parser
+
+__all__ = ["EXIT_DEPENDENCY", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "ParseOptions", "run_parse"]
+
+EXIT_OK = 0  #: the input was valid (and validated against --schema)
+EXIT_INVALID = 1  #: invalid / truncated JSON, or the document failed schema validation
+EXIT_USAGE = 2  #: bad command line, unreadable file, --schema not importable
+EXIT_DEPENDENCY = 3  #: an optional dependency (pydantic, rich, fastapi, the agents layer) is missing
+
+PROGRESS_THRESHOLD = 1 << 20  #: show a progress bar for inputs at least this large (bytes)
+_WINDOW = 400  # characters of raw input kept to show an error's neighbourhood
+
+
+@dataclass
+class ParseOptions:
+    """The parsed ``fieldstream parse`` command line."""
+
+    file: str = "-"
+    format: str = "events"
+    schema: str | None = None
+    paths: list[str] | None = None
+    chunk: int = 65536
+    lenient: bool = False
+    progress: bool | None = None  # None: automatic (stdout is a terminal and the input is large)
+
+
+class UsageError(Exception):
+    """A problem with the command line or its arguments (exit code 2)."""
+
+
+def load_model(spec: str) -> Any:
+    """Import ``package.module:Model`` (or ``package.module.Model``) and return the attribute."""
+    if ":" in spec:
+        mod_name, _, attr = spec.partition(":")
+    else:
+        mod_name, _, attr = spec.rpartition(".")
+    if not mod_name or not attr:
+        raise UsageError(f"--schema expects 'package.module:Model', got {spec!r}")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like `python -m`: models in the current directory are found
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise UsageError(f"--schema: cannot import module {mod_name!r}: {exc}") from exc
+    obj: Any = mod
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            raise UsageError(f"--schema: module {mod_name!r} has no attribute {attr!r}") from exc
+    return obj
+
+
+def _open_input(name: str) -> tuple[IO[str], int | None]:
+    """The text stream to read and its size in bytes when known (for the progress bar)."""
+    if name == "-":
+        return sys.stdin, None
+    try:
+        size = os.path.getsize(name)
+        return open(name, encoding="utf-8", newline=""), size  # closed by the caller
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def _chunks(stream: IO[str], size: int, advance: Callable[[int], None] | None) -> Iterator[str]:
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            return
+        if advance is not None:
+            advance(len(chunk.encode("utf-8", "surrogatepass")))
+        yield chunk
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    return str(value)
+
+
+class _Printer:
+    """Render events in one of the output formats."""
+
+    def __init__(self, fmt: str, out: IO[str]) -> None:
+        self.fmt = fmt
+        self.out = out
+        self.patch: Any = None
+        self._last: str | None = None
+        if fmt == "patch":
+            from .patch import PatchBuilder
+
+            self.patch = PatchBuilder()
+
+    def events(self, events: list[Any]) -> None:
+        w = self.out.write
+        if self.fmt == "patch":
+            for op in self.patch.feed(events):
+                w(_json(op) + "\n")
+            return
+        for ev in events:
+            name = type(ev).__name__
+            if self.fmt == "jsonl":
+                w(_json(_event_dict(ev)) + "\n")
+            elif self.fmt == "events":
+                w(_event_line(name, ev) + "\n")
+
+    def snapshot(self, value: Any) -> None:
+        text = _json(value)
+        if text != self._last:  # a chunk that changed nothing visible (whitespace) prints nothing
+            self.out.write(text + "\n")
+            self._last = text
+
+
+def _event_dict(ev: Any) -> dict[str, Any]:
+    name = type(ev).__name__
+    if name == "Skipped":
+        return {"event": "skipped", "pos": ev.pos, "text": ev.text}
+    d: dict[str, Any] = {"event": _snake(name), "path": to_jsonpath(ev.path)}
+    if isinstance(ev, ValueStart):
+        d["kind"] = str(ev.kind.value)
+    elif isinstance(ev, StringDelta):
+        d["delta"] = ev.delta
+    elif isinstance(ev, ValueDone) or name == "FieldDone":
+        d["value"] = ev.value
+    elif name == "FieldInvalid":
+        d["errors"] = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+                       for e in ev.errors]
+    return d
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = _json(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _event_line(name: str, ev: Any) -> str:
+    if name == "Skipped":
+        return f"{'Skipped':<12} @{ev.pos} {_short(ev.text)}"
+    path = to_jsonpath(ev.path)
+    if isinstance(ev, ValueStart):
+        return f"{'ValueStart':<12} {path} {ev.kind.value}"
+    if isinstance(ev, StringDelta):
+        return f"{'StringDelta':<12} {path} {_short(ev.delta)}"
+    if isinstance(ev, ValueDone) or name == "FieldDone":
+        return f"{name:<12} {path} = {_short(ev.value)}"
+    if name == "FieldInvalid":
+        msgs = "; ".join(f"{e.get('msg')} ({e.get('type')})" for e in ev.errors)
+        return f"{name:<12} {path} {msgs}"
+    return f"{name:<12} {path}"
+
+
+def neighbourhood(window: str, window_start: int, pos: int, width: int = 60) -> tuple[str, int]:
+    """The line of ``window`` around absolute ``pos``, clipped to ``width``, and the caret column in it."""
+    i = max(0, min(pos - window_start, len(window)))
+    start = window.rfind("\n", 0, i) + 1
+    end = window.find("\n", i)
+    if end < 0:
+        end = len(window)
+    lo = max(start, i - width // 2)
+    hi = min(end, lo + width)
+    line = window[lo:hi]
+    prefix = "..." if lo > start else ""
+    suffix = "..." if hi < end else ""
+    shown = line.replace("\t", " ").replace("\r", " ")
+    return prefix + shown + suffix, len(prefix) + (i - lo)
+
+
+def format_stream_error(exc: StreamError, window: str, window_start: int, prose: str = "",
+                        name: str = "<stdin>") -> str:
+    """A compiler-style report: where (file:line:col, char, JSON path), what, and the neighbourhood.
+
+    ``prose`` is the raw text skipped before the JSON in lenient mode: the parser's positions are
+    relative to the JSON's start, the report's are absolute in the input.
+    """
+    pos = exc.pos + len(prose)
+    line, col = exc.line, exc.col
+    if prose:
+        line += prose.count("\n")
+        if exc.line == 1:
+            col += len(prose) - (prose.rfind("\n") + 1)
+    text, caret = neighbourhood(window, window_start, pos)
+    path = to_jsonpath(exc.path)
+    return (f"{name}:{line}:{col}: error: {exc.msg} [{exc.kind.value}]\n"
+            f"  at char {pos}, line {line}, column {col}, path {path}\n"
+            f"  | {text}\n"
+            f"  | {' ' * caret}^\n")
+
+
+def run_parse(opts: ParseOptions, out: IO[str], err: IO[str]) -> int:
+    """Run the ``parse`` subcommand; return the exit code."""
+    if opts.chunk < 1:
+        raise UsageError("--chunk must be at least 1")
+    model = load_model(opts.schema) if opts.schema else None
+    try:
+        patterns = [PathPattern(p) for p in opts.paths] if opts.paths else None
+    except ValueError as exc:
+        raise UsageError(f"--paths: {exc}") from exc
+    stream, size = _open_input(opts.file)
+    name = "<stdin>" if opts.file == "-" else opts.file
+    show = opts.progress
+    if show is None:
+        show = bool(size and size >= PROGRESS_THRESHOLD and out.isatty())
+    progress: Any = None
+    advance: Callable[[int], None] | None = None
+    if show:
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+            progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                                TimeRemainingColumn(), console=Console(file=err), transient=True)
+            task = progress.add_task(os.path.basename(name), total=size)
+            advance = lambda n: progress.advance(task, n)  # noqa: E731
+            progress.start()
+        except ImportError:
+            progress = None
+    try:
+        return _run(opts, model, patterns, _chunks(stream, opts.chunk, advance), out, err, name)
+    finally:
+        if progress is not None:
+            progress.stop()
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chunks: Iterator[str],
+         out: IO[str], err: IO[str], name: str) -> int:
+    printer = _Printer(opts.format, out)
+    lenient = LenientFilter() if opts.lenient else None
+    prose: list[str] = []  # lenient mode: raw text skipped before the JSON started
+    json_seen = False
+    sstream: Any = None
+    parser: Parser | None = None
+    if model is not None:
+        try:
+            from .schema import SchemaStream
+        except ImportError as exc:
+            err.write(f"error: --schema needs pydantic (pip install 'fieldstream[schema]'): {exc}\n")
+            return EXIT_DEPENDENCY
+        try:
+            sstream = SchemaStream(model, fail_fast=False, paths=opts.paths)
+        except Exception as exc:  # pydantic raises various errors for types it cannot handle
+            raise UsageError(f"--schema: {opts.schema} is not a type pydantic can validate: {exc}") from exc
+    else:
+        parser = Parser()
+    window = ""
+    window_start = 0
+    emit_snapshot = opts.format == "snapshot"
+
+    def select(events: list[Any]) -> list[Any]:
+        if patterns is None or sstream is not None:
+            return events
+        return [e for e in events
+                if type(e).__name__ == "Skipped" or any(p.matches(e.path) for p in patterns)]
+
+    def feed(text: str) -> list[Any]:
+        if sstream is not None:
+            return list(sstream.feed(text))
+        assert parser is not None
+        return parser.feed(text)
+
+    def skipped(items: list[tuple[str, int]]) -> list[Any]:
+        return [Skipped(t, p) for t, p in items]
+
+    def snap() -> Any:
+        if sstream is not None:
+            return sstream.partial_dict
+        assert parser is not None
+        return parser.snapshot()
+
+    try:
+        for chunk in chunks:
+            window += chunk
+            if lenient is not None:
+                text, skip = lenient.feed(chunk)
+                # text skipped before the JSON comes first, text after it (the document closed) last
+                json_seen = json_seen or bool(text)
+                is_prose = [not json_seen or pos < lenient.offset for _, pos in skip]
+                prose.extend(t for (t, _), pr in zip(skip, is_prose, strict=True) if pr)
+                evs = skipped([sk for sk, pr in zip(skip, is_prose, strict=True) if pr])
+                if text:
+                    evs += feed(text)
+                evs += skipped([sk for sk, pr in zip(skip, is_prose, strict=True) if not pr])
+            else:
+                evs = feed(chunk)
+            if emit_snapshot:
+                if evs and snap() is not None:
+                    printer.snapshot(snap())
+            else:
+                printer.events(select(evs))
+            # slide the window: drop what is older than _WINDOW characters before the newest chunk
+            if len(window) > _WINDOW + len(chunk):
+                cut = len(window) - (_WINDOW + len(chunk))
+                window = window[cut:]
+                window_start += cut
+        if lenient is not None:
+            text, skip = lenient.close()
+            evs = skipped(skip)
+            if text:
+                evs += feed(text)
+        else:
+            evs = []
+        if sstream is not None:
+            try:
+                result = sstream.close()
+            finally:
+                evs += list(getattr(sstream, "_out", []) or [])
+        else:
+            assert parser is not None
+            evs += parser.close()
+            result = parser.value
+        if emit_snapshot:
+            printer.snapshot(result)
+        else:
+            printer.events(select(evs))
+    except UnicodeDecodeError as exc:
+        out.flush()
+        byte = exc.object[exc.start]
+        err.write(f"{name}: error: the input is not valid UTF-8 ({exc.reason}, byte 0x{byte:02x}) "
+                  "[invalid_utf8]\n")
+        return EXIT_INVALID
+    except StreamError as exc:
+        out.flush()
+        err.write(format_stream_error(exc, window, window_start, "".join(prose), name))
+        return EXIT_INVALID
+    except Exception as exc:
+        if type(exc).__name__ != "SchemaError":
+            raise
+        out.flush()
+        err.write(format_schema_error(exc, name))
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+class Skipped:
+    """Text outside the JSON document in lenient mode (same shape as :class:`fieldstream.schema.Skipped`)."""
+
+    __slots__ = ("pos", "text")
+
+    def __init__(self, text: str, pos: int) -> None:
+        self.text = text
+        self.pos = pos
+
+    path: tuple[str | int, ...] = ()
+
+
+def format_schema_error(exc: Any, name: str) -> str:
+    """Report a :class:`fieldstream.schema.SchemaError`: the failing paths and Pydantic's messages."""
+    first = str(exc).splitlines()[0] if str(exc) else "validation failed"
+    lines = [f"{name}: error: the document does not match the schema [{exc.kind}]: {first}",
+             f"  at char {exc.pos} (end of the delta that completed the value), path {to_jsonpath(exc.path)}"]
+    for e in exc.errors:
+        loc = tuple(e.get("loc", ()))
+        lines.append(f"  at path {to_jsonpath(loc)}: {e.get('msg')} ({e.get('type')})")
+    return "\n".join(lines) + "\n"
