@@ -18,13 +18,16 @@ The core imports only the standard library. The Pydantic schema layer lives in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ErrorKind, ParserClosedError, StreamError
 from ._events import Event, StringDelta, ValueDone, ValueKind, ValueStart
 from ._frontends import aiter_events, iter_events, parse
 from ._path import Path, PathPattern, parse_path, to_dotted, to_jsonpath, to_pointer
 from ._tokenizer import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH, Parser
+
+if TYPE_CHECKING:  # pragma: no cover - the schema layer needs pydantic; imported lazily below
+    from .schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Skipped
 
 __version__ = "0.1.0"
 
@@ -34,10 +37,15 @@ __all__ = [
     "DEFAULT_MAX_STRING_LENGTH",
     "ErrorKind",
     "Event",
+    "FieldDone",
+    "FieldInvalid",
     "Parser",
     "ParserClosedError",
     "Path",
     "PathPattern",
+    "SchemaError",
+    "SchemaStream",
+    "Skipped",
     "StreamError",
     "StringDelta",
     "ValueDone",
@@ -53,7 +61,13 @@ __all__ = [
     "to_pointer",
 ]
 
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "SchemaStream": "schema",
+    "SchemaError": "schema",
+    "FieldDone": "schema",
+    "FieldInvalid": "schema",
+    "Skipped": "schema",
+}
 
 
 def __getattr__(name: str) -> Any:
