@@ -231,7 +231,8 @@ def check_json_loads(case: dict[str, Any]) -> None:
         got = fieldstream.parse(chunks)
     except StreamError as exc:
         if oracle_err is not None:
-            if text is None and exc.kind is not ErrorKind.INVALID_UTF8:
+            truncated_char = exc.kind is ErrorKind.INCOMPLETE and _truncated_utf8_at_end(data)
+            if text is None and exc.kind is not ErrorKind.INVALID_UTF8 and not truncated_char:
                 # a JSON error before the bad byte wins; otherwise it must say invalid UTF-8
                 good = data[:_first_bad_utf8(data)]
                 verdict = recognize(good.decode("utf-8").removeprefix("\ufeff"))
@@ -248,6 +249,18 @@ def check_json_loads(case: dict[str, Any]) -> None:
         raise Mismatch("fieldstream accepts what json.loads rejects", f"{oracle_err!r} -> {got!r}")
     if canon(got) != canon(expected):
         raise Mismatch("value differs from json.loads", f"{canon(got)[:200]} vs {canon(expected)[:200]}")
+
+
+def _truncated_utf8_at_end(data: bytes | str) -> bool:
+    """The only UTF-8 problem is a character cut off by the end of the input (inside a string,
+    the parser calls that an incomplete document, like any other truncation)."""
+    if isinstance(data, str):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.end == len(data)
+    return False
 
 
 def _first_bad_utf8(data: bytes) -> int:
@@ -358,8 +371,11 @@ def check_error_positions(case: dict[str, Any]) -> None:
         bad, bom, text, good = len(data), 0, data, data
     verdict = recognize(text)
     if isinstance(data, bytes) and bad < len(data) and verdict.viable == len(text):
-        # valid JSON so far, then a bad byte: invalid UTF-8 right after the good characters
-        expected: tuple[Any, ...] | None = (ErrorKind.INVALID_UTF8, len(good))
+        # valid JSON so far, then a bad byte: invalid UTF-8 right after the good characters --
+        # unless the bytes merely stop inside a character of an open string: that is truncation.
+        in_string = recognize(text + "\u00e9").viable == len(text) + 1
+        kind = ErrorKind.INCOMPLETE if in_string and _truncated_utf8_at_end(data) else ErrorKind.INVALID_UTF8
+        expected: tuple[Any, ...] | None = (kind, len(good))
     elif verdict.complete:
         expected = None
     elif verdict.viable == len(text):

@@ -44,8 +44,9 @@ def _check_against_oracle(text: str, rnd: random.Random) -> None:
         text.encode("utf-8")
         bytes_ok = ok
     except UnicodeEncodeError:  # a raw lone surrogate: fine in a str, invalid as UTF-8 bytes
+        # json.loads(bytes) decodes with "surrogatepass" and would accept the encoded surrogate;
+        # strict UTF-8 (RFC 3629) forbids it, so fieldstream rejects it: a documented difference.
         bytes_ok = False
-        assert not _oracle_accepts(raw)
     splits = {"whole": [text], "random": random_chunks(text, rnd, 5), "bytes": random_chunks(raw, rnd, 5)}
     for name, chunks in splits.items():
         for out in (run_parser(chunks), run_parse(chunks)):

@@ -235,7 +235,6 @@ def test_bytes_cut_inside_a_multibyte_character_are_rejected_by_close() -> None:
         assert info.value.pos == len(data[:k].decode("utf-8", "ignore"))  # complete characters
 
 
-@pytest.mark.xfail(strict=True, reason="core bug? bytes cut inside a character close as INVALID_UTF8")
 def test_bytes_cut_inside_a_multibyte_character_close_as_incomplete() -> None:
     data = '["é😀"]'.encode()
     for k in (3, 5, 6, 7):
@@ -306,7 +305,6 @@ def test_stream_errors_survive_pickling_with_their_attributes() -> None:
     assert str(back) == str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: a pickled ParserClosedError comes back as a StreamError")
 def test_stream_errors_survive_pickling_with_their_class() -> None:
     import pickle
 

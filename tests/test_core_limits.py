@@ -94,7 +94,6 @@ def test_100000_nested_arrays_parse_without_recursion_error_when_depth_is_unboun
     repr(events[0]), repr(events[-1])  # bounded reprs: no RecursionError
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: .path of a deep event is O(depth^2)")
 def test_path_of_a_deep_event_costs_linear_memory() -> None:
     import tracemalloc
 
@@ -170,7 +169,6 @@ def test_integer_beyond_pythons_conversion_limit_is_a_stream_error_not_a_bare_va
             assert info.value.kind is ErrorKind.NUMBER_LIMIT and isinstance(info.value, ValueError)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: int-conversion NUMBER_LIMIT pos depends on chunking")
 def test_integer_beyond_pythons_conversion_limit_is_reported_at_the_number_start_for_every_chunking() -> None:
     digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
     if not digits:

@@ -98,7 +98,7 @@ class StreamError(ValueError):
     def __reduce__(self) -> tuple[object, ...]:  # pragma: no cover - pickling support
         return (
             _rebuild,
-            (self.kind, self.msg, self.pos, self.line, self.col, self.path, self.context,
+            (type(self), self.kind, self.msg, self.pos, self.line, self.col, self.path, self.context,
              self.context_offset),
         )
 
@@ -108,6 +108,7 @@ class ParserClosedError(StreamError):
 
 
 def _rebuild(
+    cls: type[StreamError],
     kind: ErrorKind,
     msg: str,
     pos: int,
@@ -117,6 +118,6 @@ def _rebuild(
     context: str,
     offset: int,
 ) -> StreamError:  # pragma: no cover - pickling support
-    return StreamError(
+    return cls(
         kind, msg, pos=pos, line=line, col=col, path=path, context=context, context_offset=offset
     )

@@ -41,20 +41,24 @@ _Loc = list[Any]
 
 
 def loc_path(loc: _Loc) -> Path:
-    """The path tuple of a location (built once, then cached in the location)."""
+    """The path tuple of a location: O(depth) once, then cached in the location.
+
+    Only the requested location caches its tuple (caching every ancestor would cost O(depth^2)
+    memory for one path of a deeply nested value).
+    """
     p: Path | None = loc[2]
     if p is not None:
         return p
-    chain: list[_Loc] = []
+    keys: list[str | int] = []
     cur = loc
     while cur[2] is None:
-        chain.append(cur)
+        keys.append(cur[1])
         cur = cur[0]
+    keys.reverse()
     base: Path = cur[2]
-    for item in reversed(chain):
-        base = (*base, item[1])
-        item[2] = base
-    return base
+    path = (*base, *keys) if base else tuple(keys)
+    loc[2] = path
+    return path
 
 
 ROOT: _Loc = [None, None, ()]

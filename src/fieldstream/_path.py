@@ -49,7 +49,7 @@ def _quote(key: str) -> str:
 def to_dotted(path: Path) -> str:
     """Render ``("final_result", "items", 0, "name")`` as ``final_result.items[0].name``.
 
-    Keys that are not plain identifiers are bracket-quoted: ``a["b.c"]``. The root is ``""``.
+    Keys that are not plain identifiers are bracket-quoted: ``a['b.c']``. The root is ``""``.
     """
     parts: list[str] = []
     for seg in path:
@@ -90,7 +90,8 @@ _Seg = str | int | object
 
 _TOKEN = re.compile(
     r"""
-    \.\.(?=[A-Za-z_*\[\u0080-\U0010ffff])  # descendant
+    \.\.(?=\[)  # descendant, then a bracket segment
+  | \.(?=\.[A-Za-z_*\u0080-\U0010ffff])  # descendant, then a .name / .* segment
   | \.(?P<name>[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*)
   | \.\*
   | \[\s*(?P<idx>-?\d+)\s*\]
@@ -102,9 +103,21 @@ _TOKEN = re.compile(
 )
 
 
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}.get(
-        m.group(1), m.group(1)), text)
+    """Decode the escapes of a quoted JSONPath name: ``\\n``, ``\\'``, ``\\uXXXX`` (pairs joined)."""
+
+    def one(m: re.Match[str]) -> str:
+        esc = m.group(1)
+        if esc[0] == "u" and len(esc) == 5:
+            return chr(int(esc[1:], 16))
+        return _SIMPLE_ESCAPES.get(esc, esc)
+
+    out = re.sub(r"\\(u[0-9a-fA-F]{4}|.)", one, text, flags=re.S)
+    # join surrogate pairs written as two \uXXXX escapes
+    return out.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
 def parse_path(text: str) -> tuple[_Seg, ...]:
@@ -141,7 +154,7 @@ def parse_path(text: str) -> tuple[_Seg, ...]:
         if m is None:
             raise ValueError(f"invalid path pattern {text!r} at offset {pos}")
         tok = m.group(0)
-        if tok == "..":
+        if tok in ("..", "."):
             segs.append(_DEEP)
         elif tok == ".*" or tok.replace(" ", "") == "[*]":
             segs.append(_ANY)

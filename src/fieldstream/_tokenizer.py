@@ -311,21 +311,37 @@ class Parser:
         """
         if self._st == _STRING:
             parts = self._sparts
+            stack = self._stack
+            top: Any = stack[-1] if stack else None
             if len(parts) == 1:
                 text = parts[0]
+            elif not parts:
+                text = ""
             else:
-                text = "".join(parts)
-                self._sparts = [text] if text else []
-            stack = self._stack
-            if not stack:
+                # Append the new deltas to the open string in place: drop the references this
+                # parser holds (the parts list and the slot in the parent), so that CPython can
+                # grow the string without copying it. If the caller still holds the previous
+                # text, CPython copies instead: strings stay immutable for everyone else.
+                # A snapshot per delta therefore costs O(delta), not O(open string).
+                text = parts[0]
+                rest = parts[1:]
+                parts.clear()
+                if top is not None:
+                    if type(top) is dict:
+                        top[self._key] = None
+                    elif self._inserted:
+                        top[-1] = None
+                for piece in rest:
+                    text += piece
+                parts.append(text)
+            if top is None:
                 return text
-            top = stack[-1]
             if type(top) is dict:
                 top[self._key] = text
             elif self._inserted:
-                top[-1] = text  # type: ignore[index]
+                top[-1] = text
             else:
-                top.append(text)  # type: ignore[union-attr]
+                top.append(text)
                 self._inserted = True
         if not self._has_root:
             return None
@@ -391,6 +407,9 @@ class Parser:
             good = bytes(exc.object[: exc.start]).decode("utf-8", "strict")
             self._decoder = None
             self._consume(self._strip_bom(good))
+            if final and exc.reason == "unexpected end of data" and self._st in (_STRING, _KEYSTRING):
+                # The bytes stop inside a character of a string that is itself unfinished.
+                self._fail(ErrorKind.INCOMPLETE, "Unexpected end of input inside a UTF-8 sequence", "", 0)
             self._fail(ErrorKind.INVALID_UTF8, f"Invalid UTF-8 ({exc.reason})", "", 0)
         return self._strip_bom(text)
 
@@ -438,15 +457,17 @@ class Parser:
     def _fail(self, kind: ErrorKind, msg: str, s: str, i: int) -> NoReturn:
         """Raise a StreamError for the character at index ``i`` of the chunk ``s`` being run."""
         pos = self._pos + i
-        nl = s.count("\n", 0, i)
+        nl = s.count("\n", 0, i) if i > 0 else 0
         if nl:
             line = self._lines + nl + 1
             col = i - s.rfind("\n", 0, i)
-        else:
+        else:  # (a negative i points back into a number token: no newline in between)
             line = self._lines + 1
-            col = pos - self._lstart + 1
-        before = (self._tail + s[max(0, i - _CONTEXT):i])[-_CONTEXT:]
-        context = before + s[i:i + _CONTEXT]
+            col = max(pos - self._lstart, 0) + 1
+        src = self._tail + s[: i + _CONTEXT] if i > 0 else self._tail + s[:_CONTEXT]
+        at = max(len(self._tail) + i, 0)
+        before = src[max(0, at - _CONTEXT):at]
+        context = before + src[at:at + _CONTEXT]
         err = StreamError(kind, msg, pos=pos, line=line, col=col, path=self._current_path(),
                           context=context, context_offset=len(before))
         self._error = err
@@ -999,10 +1020,10 @@ class Parser:
         try:
             return int(text)
         except ValueError:  # longer than sys.get_int_max_str_digits()
-            at = self._nstart - self._pos if self._st == _NUMBER else i
+            at = self._nstart - self._pos if self._st == _NUMBER else i  # the number's start
             self._fail(ErrorKind.NUMBER_LIMIT,
                        "Integer has more digits than Python converts (sys.get_int_max_str_digits())",
-                       s, max(at, 0))
+                       s, at)
 
     # ------------------------------------------------------------------ literals
 
