@@ -125,7 +125,9 @@ class Node:
             return value
         if self.schema is None:
             return value
-        return self.validator.validate_json(json.dumps(value, ensure_ascii=False, allow_nan=False))
+        # allow_nan: a number that overflowed to inf (1e400) is re-sent as ``Infinity``, which
+        # pydantic's JSON parser reads as the same inf that model_validate_json("1e400") gives.
+        return self.validator.validate_json(json.dumps(value, ensure_ascii=False, allow_nan=True))
 
 
 def _make_validator(schema: cs.CoreSchema, defs: list[cs.CoreSchema],
