@@ -504,6 +504,15 @@ class Parser:
             ev.append(make_start(loc, kind))
         stack.append(container)
 
+    def _close_container(self, top: _Container) -> int:
+        """Pop the finished container ``top``; return the next state."""
+        stack = self._stack
+        stack.pop()
+        self._keys.pop()
+        if self._ev is not None:
+            self._ev.append(make_done(self._locs.pop(), top))
+        return _AFTER if stack else _END
+
     def _new_loc(self) -> _Loc:
         """Location of a scalar about to start (event mode only)."""
         stack = self._stack
@@ -578,14 +587,8 @@ class Parser:
                         i += 1
                     continue
                 if c == ("]" if type(top) is list else "}"):
-                    stack.pop()
-                    self._keys.pop()
-                    if ev is not None:
-                        ev.append(make_done(self._locs.pop(), top))
-                    if stack:
-                        top = stack[-1]
-                    else:
-                        st = _END
+                    st = self._close_container(top)
+                    top = stack[-1] if stack else None
                     i += 1
                     continue
                 self._st = st
@@ -649,15 +652,8 @@ class Parser:
                     i += 1
                     continue
                 elif c == "]" and st == _VALUE_OR_CLOSE:
-                    stack.pop()
-                    self._keys.pop()
-                    if ev is not None:
-                        ev.append(make_done(self._locs.pop(), top))
-                    if stack:
-                        top = stack[-1]
-                        st = _AFTER
-                    else:
-                        st = _END
+                    st = self._close_container(top)
+                    top = stack[-1] if stack else None
                     i += 1
                     continue
                 else:
@@ -714,15 +710,8 @@ class Parser:
                     i += 1
                     continue
                 if c == "}" and st == _KEY_OR_CLOSE:
-                    stack.pop()
-                    self._keys.pop()
-                    if ev is not None:
-                        ev.append(make_done(self._locs.pop(), top))
-                    if stack:
-                        top = stack[-1]
-                        st = _AFTER
-                    else:
-                        st = _END
+                    st = self._close_container(top)
+                    top = stack[-1] if stack else None
                     i += 1
                     continue
                 self._st = st
