@@ -774,6 +774,12 @@ class Parser:
             self._sfast = is_value and self._mode is str
             return j
         self._sfast = False
+        self._close_string(is_value)
+        return j + 1
+
+    def _close_string(self, is_value: bool) -> None:
+        """The closing quote arrived: store the value (or the key) and move on."""
+        parts = self._sparts
         text = parts[0] if len(parts) == 1 else "".join(parts)
         self._sparts = []
         if is_value:
@@ -784,7 +790,6 @@ class Parser:
         else:
             self._key = text
             self._st = _COLON
-        return j + 1
 
     def _string_general(self, s: str, i: int, new: list[str]) -> int:
         """:meth:`_string` character by character: escapes cut by a chunk boundary, a held-back
@@ -875,16 +880,7 @@ class Parser:
             if is_value and self._ev is not None:
                 self._ev.append(make_delta(self._sloc, delta))
         if closed:
-            text = parts[0] if len(parts) == 1 else "".join(parts)
-            self._sparts = []
-            if is_value:
-                if self._ev is not None:
-                    self._ev.append(make_done(self._sloc, text))
-                self._st = self._put(text)
-                self._inserted = False
-            else:
-                self._key = text
-                self._st = _COLON
+            self._close_string(is_value)
         return i
 
     def _fail_string_limit(self, s: str) -> NoReturn:
