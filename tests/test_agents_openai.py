@@ -245,3 +245,17 @@ def test_cancelling_process_closes_the_http_stream_and_leaves_no_tasks() -> None
         assert all("handle" in repr(t.get_coro()) for t in others)  # only server-side handlers, finishing
 
     run(go)
+
+
+def test_openai_without_an_api_key_fails_at_once_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    model = OpenAIChatModel("gpt-4o-mini")
+
+    async def first_delta() -> object:
+        async for item in model.stream([{"role": "user", "content": "hi"}], {"type": "object"}):
+            return item
+        return None
+
+    with pytest.raises(ModelError, match="OPENAI_API_KEY"):
+        asyncio.run(first_delta())

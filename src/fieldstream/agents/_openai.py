@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -74,6 +75,10 @@ class OpenAIChatModel:
     async def stream(self, messages: list[Message], schema: dict[str, Any], *,
                      name: str = "response") -> AsyncIterator[str | Usage]:
         """Stream the answer's text deltas, then the usage (if the server reports it)."""
+        if not self.api_key and urlsplit(self.base_url).hostname == "api.openai.com":
+            # Fail at once with the fix, instead of a 401 (or a DNS error offline) after a round trip.
+            raise ModelError("no OpenAI API key: set OPENAI_API_KEY (or pass api_key=), or point "
+                             "OPENAI_BASE_URL at an OpenAI-compatible server that needs none")
         headers = {"Accept": "text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
