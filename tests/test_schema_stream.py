@@ -457,3 +457,15 @@ def test_lenient_error_position_is_absolute_in_the_raw_stream() -> None:
     with pytest.raises(SchemaError) as info:
         s.feed('Hello {"title": 5}')
     assert info.value.pos == len('Hello {"title": 5}')  # the end of the delta, raw offsets
+
+
+def test_close_events_holds_what_the_end_of_input_completed() -> None:
+    from fieldstream.schema import FieldDone as _FieldDone
+    from fieldstream.schema import SchemaStream as _SchemaStream
+
+    s = _SchemaStream(int)
+    assert not any(isinstance(e, _FieldDone) for e in s.feed("42"))  # 42 might go on: 420
+    assert s.close_events == []
+    assert s.close() == 42
+    done = [e for e in s.close_events if isinstance(e, _FieldDone)]
+    assert [(e.path, e.value) for e in done] == [((), 42)]

@@ -334,7 +334,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
             try:
                 result = sstream.close()
             finally:
-                evs += list(getattr(sstream, "_out", []) or [])
+                evs += sstream.close_events
         else:
             assert parser is not None
             evs += parser.close()

@@ -256,6 +256,7 @@ class SchemaStream:
         self._error: SchemaError | None = None
         self._closed = False
         self._out: list[Any] = []
+        self._close_out: list[Any] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -279,11 +280,20 @@ class SchemaStream:
             self._process(self._parser.feed(delta))
         return out
 
+    @property
+    def close_events(self) -> list[Any]:
+        """The events that :meth:`close` completed (e.g. the last number's ``FieldDone`` and the
+        root's): ``close()`` returns the value, so they are kept here. Empty before ``close()``."""
+        return list(self._close_out)
+
     def close(self) -> Any:
-        """End of input: return the validated value, or raise :class:`SchemaError`."""
+        """End of input: return the validated value, or raise :class:`SchemaError`.
+
+        The events completed by the end of input are in :attr:`close_events`."""
         self._check_open()
         out: list[Any] = []
         self._out = out
+        self._close_out = out
         lf = self._lenient
         if lf is not None:
             text, skipped = lf.close()
