@@ -20,6 +20,7 @@ import codecs
 import json.decoder
 import re
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any, Final, NoReturn
 
 from ._errors import ErrorKind, ParserClosedError, StreamError
@@ -144,7 +145,6 @@ class Parser:
         "_has_root",
         "_inserted",
         "_key",
-        "_keys",
         "_lines",
         "_lit",
         "_litn",
@@ -199,7 +199,6 @@ class Parser:
         self._ev: list[Event] | None = [] if events else None
         self._st = _VALUE
         self._stack: list[_Container] = []
-        self._keys: list[str | int | None] = []  # key/index of each stacked container in its parent
         self._locs: list[_Loc] = []  # event mode: location of each stacked container
         self._key: str = ""  # the pending key of the innermost object
         self._root: Any = None
@@ -441,9 +440,16 @@ class Parser:
         self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
 
     def _current_path(self) -> Path:
-        path: list[str | int] = [k for k in self._keys[1:] if k is not None]
+        # Derived from the stack on demand (errors only): an open child container is the last
+        # element of a parent array, and the entry of a parent object that *is* it.
         st = self._st
         stack = self._stack
+        path: list[str | int] = []
+        for parent, child in pairwise(stack):
+            if isinstance(parent, list):
+                path.append(len(parent) - 1)
+            else:
+                path.append(next(k for k, v in reversed(parent.items()) if v is child))
         if stack:
             top = stack[-1]
             if type(top) is dict:
@@ -483,7 +489,6 @@ class Parser:
         if not stack:
             self._root = container
             self._has_root = True
-            self._keys.append(None)
             if ev is not None:
                 self._locs.append(ROOT)
                 ev.append(make_start(ROOT, kind))
@@ -497,7 +502,6 @@ class Parser:
         else:
             key = len(top)
             top.append(container)  # type: ignore[union-attr]
-        self._keys.append(key)
         if ev is not None:
             loc = [self._locs[-1], key, None]
             self._locs.append(loc)
@@ -508,7 +512,6 @@ class Parser:
         """Pop the finished container ``top``; return the next state."""
         stack = self._stack
         stack.pop()
-        self._keys.pop()
         if self._ev is not None:
             self._ev.append(make_done(self._locs.pop(), top))
         return _AFTER if stack else _END
