@@ -251,19 +251,7 @@ class Parser:
                 return [make_delta(self._sloc, chunk)]
         if self._closed or self._error is not None:
             self._refuse()
-        if type(chunk) is str and self._mode is str and self._max_size is None:
-            # _consume() inlined: this is the per-delta path of every LLM stream.
-            self._run(chunk)
-            n = len(chunk)
-            last_nl = chunk.rfind("\n")
-            if last_nl >= 0:
-                self._lines += chunk.count("\n")
-                self._lstart = self._pos + last_nl + 1
-            self._pos += n
-            tail = self._tail + chunk
-            self._tail = tail if len(tail) <= 2 * _CONTEXT else tail[-_CONTEXT:]
-        else:
-            self._consume(self._to_text(chunk) if type(chunk) is not str or self._mode is not str else chunk)
+        self._consume(chunk if type(chunk) is str and self._mode is str else self._to_text(chunk))
         ev = self._ev
         if ev:
             self._ev = []
