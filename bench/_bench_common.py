@@ -14,7 +14,7 @@ if str(HERE) not in sys.path:
 
 import docs_gen  # noqa: E402
 
-CORPUS = HERE.parent / ".." / "shared" / "corpus" / "bench"
+CORPUS = HERE / "data"
 
 
 @cache

@@ -22,7 +22,7 @@ import docs_gen  # noqa: E402
 
 import fieldstream  # noqa: E402
 
-CORPUS = HERE.parent / ".." / "shared" / "corpus" / "bench"
+CORPUS = HERE / "data"
 
 
 def jobs() -> dict[str, Callable[[], None]]:

@@ -38,7 +38,7 @@ import peers  # noqa: E402
 
 import fieldstream  # noqa: E402
 
-CORPUS = ROOT / ".." / "shared" / "corpus" / "bench"
+CORPUS = ROOT / "bench" / "data"
 CORPUS_FILES = ("twitter.json", "citm_catalog.json", "canada.json")
 BASELINE = "fieldstream snapshot"
 REPARSE_NAMES = ("jiter trailing-strings", "pydantic allow_partial", "partial-json-parser", "json-repair")

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 import fieldstream
 from fieldstream.schema import SchemaStream
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 class User(BaseModel):
@@ -133,7 +133,7 @@ def main() -> None:
     ap.add_argument("--corpus-delta", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    bench = SHARED / "corpus" / "bench"
+    bench = DATA
     docs: list[tuple[str, str, Any, int]] = [
         ("twitter.json", (bench / "twitter.json").read_text(encoding="utf-8"), Twitter, args.corpus_delta),
         ("citm_catalog.json", (bench / "citm_catalog.json").read_text(encoding="utf-8"), Citm,

@@ -2,8 +2,8 @@
 
 Each case is an input plus the chunking that makes it hard (split inside an escape, between the
 halves of a surrogate pair, inside a UTF-8 sequence, ...). They are replayed against the core
-targets by ``tests/test_fuzz_corpus.py``, along with the JSONTestSuite files (read in place from
-``../shared/corpus/JSONTestSuite``, not copied).
+targets by ``tests/test_fuzz_corpus.py``, along with the JSONTestSuite files (vendored in
+``tests/data/JSONTestSuite``).
 """
 
 from __future__ import annotations

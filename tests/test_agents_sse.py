@@ -1,4 +1,4 @@
-"""SSE adapter and the page's web server example, end to end through uvicorn on 127.0.0.1."""
+"""SSE adapter end to end through uvicorn on 127.0.0.1 (the web server example itself: test_agents_examples)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,15 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 from fieldstream.agents import Agent, ModelError, OfflineModel, Usage
 from fieldstream.agents.sse import event_stream, sse_response
-
-PAGE = (Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
-        / "agents-sdk-streaming-docs.txt").read_text(encoding="utf-8")
 
 
 class Story(BaseModel):
@@ -106,28 +101,6 @@ def test_event_stream_reports_invalid_fields_and_ends_with_an_error_frame() -> N
     assert frames[-1][1:] == ("error", {"message": "upstream died", "type": "ModelError"})
     assert [t for _, t, _ in frames].count("stream_start") == 3  # think, final_result, its retry
     assert "result" not in [t for _, t, _ in frames]
-
-
-def test_page_web_server_example_runs_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FIELDSTREAM_MODEL", "offline:pace=0")
-    start = PAGE.index("from fastapi import FastAPI")
-    src = PAGE[start:PAGE.index("\nBest Practices", start)].replace("opper_agents", "fieldstream.agents")
-    ns: dict[str, Any] = {}
-    exec(compile(src, "<page>", "exec"), ns)
-
-    async def expected() -> str:
-        agent = Agent(name="StreamAgent", enable_streaming=True)
-        return "".join([e.data["delta"] async for e in agent.stream("a fable")
-                        if e.type == "chunk" and e.data["call_type"] == "think"])
-
-    with serve(ns["app"]) as url, httpx.Client(timeout=30) as client, \
-            client.stream("GET", f"{url}/stream", params={"query": "a fable"}) as resp:
-        assert resp.headers["content-type"].startswith("text/event-stream")
-        body = "".join(resp.iter_text())
-    blocks = [b for b in body.split("\n\n") if b]
-    assert blocks and all(b.startswith("data: ") for b in blocks)
-    # the page's generator stops at the first stream_end: the think call's text, in order
-    assert "".join(b[len("data: "):] for b in blocks) == asyncio.run(expected())
 
 
 def make_app(agent: Agent) -> FastAPI:

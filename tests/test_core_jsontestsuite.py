@@ -1,4 +1,4 @@
-"""JSONTestSuite (``../shared/corpus/JSONTestSuite/test_parsing``), fed as bytes in several chunkings.
+"""JSONTestSuite (``tests/data/JSONTestSuite/test_parsing``, vendored), fed as bytes in several chunkings.
 
 * ``y_``: accepted, value equal to ``json.loads`` (type-exact);
 * ``n_``: rejected with :class:`~fieldstream.StreamError`; at the reference recognizer's position,

@@ -30,9 +30,8 @@ import fieldstream
 from fieldstream import Event, StringDelta, ValueDone, ValueStart
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT / ".." / "shared"
-SUITE = SHARED / "corpus" / "JSONTestSuite" / "test_parsing"
-BENCH = SHARED / "corpus" / "bench"
+SUITE = ROOT / "tests" / "data" / "JSONTestSuite" / "test_parsing"  # vendored, licence beside it
+BENCH = ROOT / "bench" / "data"  # vendored benchmark documents, licence beside them
 
 WS = " \t\n\r"
 

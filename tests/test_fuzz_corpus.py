@@ -4,7 +4,7 @@
 * ``fuzz/corpus/found/*.json``: failing cases found and shrunk by fuzz campaigns. A case of a bug
   that is not fixed yet carries ``"xfail": "<reason>"`` and is replayed as ``xfail(strict=True)``,
   so the test starts failing (XPASS) the day the bug is fixed and the mark must be removed;
-* the JSONTestSuite parsing corpus, read in place from ``../shared/corpus/JSONTestSuite``.
+* the JSONTestSuite parsing corpus, vendored in ``tests/data/JSONTestSuite``.
 
 Each case is checked by the same functions the campaigns use (``fuzz/checks.py``): chunking
 invariance, differential vs ``json.loads``, vs ijson, error positions vs the reference recognizer.
@@ -29,7 +29,7 @@ from fuzz.reference import recognize  # noqa: E402
 from fuzz.targets import TARGETS, corpus_checks  # noqa: E402
 
 CORPUS = ROOT / "fuzz" / "corpus"
-SUITE = ROOT / ".." / "shared" / "corpus" / "JSONTestSuite" / "test_parsing"
+SUITE = ROOT / "tests" / "data" / "JSONTestSuite" / "test_parsing"
 
 
 def _corpus_params() -> list[Any]:
@@ -64,7 +64,6 @@ def _suite_files() -> list[Path]:
     return sorted(SUITE.glob("*.json")) if SUITE.is_dir() else []
 
 
-@pytest.mark.skipif(not _suite_files(), reason="../shared/corpus/JSONTestSuite is not available")
 @pytest.mark.parametrize("path", _suite_files(), ids=lambda p: p.name)
 def test_jsontestsuite_file_agrees_with_oracles(path: Path) -> None:
     raw = path.read_bytes()

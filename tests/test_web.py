@@ -1,7 +1,7 @@
 """The web demo: the app's routes, and the page in a real headless Chromium (playwright).
 
 The browser test starts uvicorn on 127.0.0.1 (a free port) itself and drives Debian's
-``/usr/bin/chromium`` (installed by ``.ci/browser-deps``); it skips with a message when that
+``/usr/bin/chromium`` (installed by ``.ci/system-deps``); it skips with a message when that
 browser or playwright is missing. Progress is observed through a hook the page calls after
 applying each SSE frame (it records the field boxes), so the "fields fill progressively"
 assertion does not depend on timing.
@@ -120,12 +120,14 @@ def test_run_endpoint_with_the_offline_agent_ends_with_a_result_that_validates()
 
 
 def _browser_or_skip() -> Any:
+    # In CI (FIELDSTREAM_REQUIRE_BROWSER=1) a missing browser is a failure, never a silent skip.
+    skip = pytest.fail if os.environ.get("FIELDSTREAM_REQUIRE_BROWSER") == "1" else pytest.skip
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright); browser test skipped")
+        skip("playwright is not installed (pip install playwright); browser test skipped")
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(f"Chromium not found at {CHROMIUM}: run .ci/browser-deps (apt-get install chromium) "
+        skip(f"Chromium not found at {CHROMIUM}: run .ci/system-deps (apt-get install chromium) "
                     "to enable the browser test")
     return sync_playwright
 
