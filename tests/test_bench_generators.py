@@ -6,17 +6,12 @@ Fast (small documents only); no timing assertions. Peers whose package is missin
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+import docs_gen  # bench/ is on the pytest pythonpath
+import peers
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
-
-import docs_gen  # noqa: E402
-import peers  # noqa: E402
 
 
 @pytest.mark.parametrize("shape", docs_gen.SHAPES)

@@ -18,36 +18,62 @@ The core imports only the standard library. The Pydantic schema layer lives in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing
 
-from ._errors import ErrorKind, ParserClosedError, StreamError
-from ._events import Event, StringDelta, ValueDone, ValueKind, ValueStart
+from ._about import __version__
+from ._errors import (
+    AgentError,
+    ErrorKind,
+    FieldstreamError,
+    ModelError,
+    OutputValidationError,
+    ParserClosedError,
+    SchemaError,
+    SchemaErrorKind,
+    StreamError,
+    UsageError,
+)
+from ._events import (
+    Event,
+    FieldDone,
+    FieldInvalid,
+    SchemaEvent,
+    Skipped,
+    StringDelta,
+    ValueDone,
+    ValueKind,
+    ValueStart,
+)
 from ._frontends import aiter_events, iter_events, parse
 from ._path import Path, PathPattern, parse_path, to_dotted, to_jsonpath, to_pointer
 from ._tokenizer import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH, Parser
 
-if TYPE_CHECKING:  # pragma: no cover - the schema layer needs pydantic; imported lazily below
-    from .schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Skipped
-
-__version__ = "0.1.0"
+if typing.TYPE_CHECKING:  # pragma: no cover - the schema layer needs pydantic; imported lazily below
+    from .schema import SchemaStream as SchemaStream
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_NUMBER_LENGTH",
     "DEFAULT_MAX_STRING_LENGTH",
+    "AgentError",
     "ErrorKind",
     "Event",
     "FieldDone",
     "FieldInvalid",
+    "FieldstreamError",
+    "ModelError",
+    "OutputValidationError",
     "Parser",
     "ParserClosedError",
     "Path",
     "PathPattern",
     "SchemaError",
-    "SchemaStream",
+    "SchemaErrorKind",
+    "SchemaEvent",
     "Skipped",
     "StreamError",
     "StringDelta",
+    "UsageError",
     "ValueDone",
     "ValueKind",
     "ValueStart",
@@ -61,16 +87,12 @@ __all__ = [
     "to_pointer",
 ]
 
-_LAZY: dict[str, str] = {
-    "SchemaStream": "schema",
-    "SchemaError": "schema",
-    "FieldDone": "schema",
-    "FieldInvalid": "schema",
-    "Skipped": "schema",
-}
+# Names importable from here but not in __all__ (so that ``from fieldstream import *`` works without
+# pydantic): the schema layer, imported on first access.
+_LAZY: dict[str, str] = {"SchemaStream": "schema"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     # The schema layer needs pydantic: import it only when someone asks for it.
     module = _LAZY.get(name)
     if module is None:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ._errors import StreamError
-from ._events import StringDelta, ValueDone, ValueStart
+from ._errors import SchemaError, StreamError, UsageError
+from ._events import FieldDone, FieldInvalid, Skipped, StringDelta, ValueDone, ValueStart
 from ._lenient import LenientFilter
 from ._path import PathPattern, to_jsonpath
 from ._tokenizer import Parser
@@ -43,10 +43,6 @@ class ParseOptions:
     chunk: int = 65536
     lenient: bool = False
     progress: bool | None = None  # None: automatic (stdout is a terminal and the input is large)
-
-
-class UsageError(Exception):
-    """A problem with the command line or its arguments (exit code 2)."""
 
 
 def load_model(spec: str) -> Any:
@@ -139,16 +135,16 @@ class _Printer:
 
 def _event_dict(ev: Any) -> dict[str, Any]:
     name = type(ev).__name__
-    if name == "Skipped":
+    if isinstance(ev, Skipped):
         return {"event": "skipped", "pos": ev.pos, "text": ev.text}
     d: dict[str, Any] = {"event": _snake(name), "path": to_jsonpath(ev.path)}
     if isinstance(ev, ValueStart):
         d["kind"] = str(ev.kind.value)
     elif isinstance(ev, StringDelta):
         d["delta"] = ev.delta
-    elif isinstance(ev, ValueDone) or name == "FieldDone":
+    elif isinstance(ev, (ValueDone, FieldDone)):
         d["value"] = ev.value
-    elif name == "FieldInvalid":
+    elif isinstance(ev, FieldInvalid):
         d["errors"] = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
                        for e in ev.errors]
     return d
@@ -281,7 +277,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
         if patterns is None or sstream is not None:
             return events
         return [e for e in events
-                if type(e).__name__ == "Skipped" or any(p.matches(e.path) for p in patterns)]
+                if isinstance(e, Skipped) or any(p.matches(e.path) for p in patterns)]
 
     def feed(text: str) -> list[Any]:
         if sstream is not None:
@@ -353,28 +349,14 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
         out.flush()
         err.write(format_stream_error(exc, window, window_start, "".join(prose), name))
         return EXIT_INVALID
-    except Exception as exc:
-        if type(exc).__name__ != "SchemaError":
-            raise
+    except SchemaError as exc:
         out.flush()
         err.write(format_schema_error(exc, name))
         return EXIT_INVALID
     return EXIT_OK
 
 
-class Skipped:
-    """Text outside the JSON document in lenient mode (same shape as :class:`fieldstream.schema.Skipped`)."""
-
-    __slots__ = ("pos", "text")
-
-    def __init__(self, text: str, pos: int) -> None:
-        self.text = text
-        self.pos = pos
-
-    path: tuple[str | int, ...] = ()
-
-
-def format_schema_error(exc: Any, name: str) -> str:
+def format_schema_error(exc: SchemaError, name: str) -> str:
     """Report a :class:`fieldstream.schema.SchemaError`: the failing paths and Pydantic's messages."""
     first = str(exc).splitlines()[0] if str(exc) else "validation failed"
     lines = [f"{name}: error: the document does not match the schema [{exc.kind}]: {first}",

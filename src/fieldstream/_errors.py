@@ -1,27 +1,55 @@
-"""Exception tree and the closed set of error kinds.
+"""The whole exception tree of fieldstream, and the closed sets of error kinds.
 
-Every error raised for bad input is a :class:`StreamError`, a :class:`ValueError` subclass (like
-:class:`json.JSONDecodeError`) that carries:
-
-* ``kind``: an :class:`ErrorKind` member (a closed set, never a message string to match on);
-* ``pos``: absolute character offset in the whole stream. It is the length of the longest prefix of
-  the input that is still a viable prefix of some valid JSON text, so it never depends on how the
-  input was chunked;
-* ``line`` (1-based) and ``col`` (1-based, like :class:`json.JSONDecodeError`);
-* ``path``: the JSON path (a tuple of ``str | int``) of the value being parsed when it happened.
+Every exception fieldstream raises derives from :class:`FieldstreamError`, so one ``except`` catches
+them all; each also derives from the builtin a caller would expect (``ValueError`` for bad input,
+``RuntimeError`` for failures of a run). Everything here is standard library only, so core-only code
+(the CLI, :mod:`fieldstream.patch`, your own consumer) can catch and dispatch on these types with
+``isinstance`` without importing pydantic or httpx.
 
 Hierarchy::
 
-    ValueError
-     └── StreamError            bad input, a limit, or use after failure/close
-          └── ParserClosedError feed()/close() called on a parser that already failed or finished
+    FieldstreamError
+     ├── StreamError (ValueError)       bad JSON input, a limit, or use after failure/close
+     │    └── ParserClosedError         feed()/close() on a parser that already failed or finished
+     ├── SchemaError (ValueError)       the document does not validate against the schema
+     ├── UsageError (ValueError)        a bad argument or option (CLI flags, paths, hook names)
+     └── AgentError (RuntimeError)      an agent run failed
+          ├── OutputValidationError     the model's output stayed invalid after all retries
+          ├── ModelError                the provider failed (HTTP error, error event, broken stream)
+          └── HookError                 a hook raised (passed to stream_error/agent_error hooks)
+
+:class:`StreamError` carries ``kind`` (an :class:`ErrorKind`: a closed set, never a message string to
+match on), ``pos`` (absolute character offset: the length of the longest prefix of the input that is
+still a viable prefix of some valid JSON text, so it never depends on how the input was chunked),
+``line``/``col`` (1-based, like :class:`json.JSONDecodeError`) and ``path`` (the JSON path, a tuple of
+``str | int``, of the value being parsed when it happened).
+
+:class:`SchemaError` carries ``kind`` (a :class:`SchemaErrorKind`), ``path``, ``errors`` (Pydantic's
+error dicts with absolute ``loc``), ``missing`` and ``events``.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
-__all__ = ["ErrorKind", "ParserClosedError", "StreamError"]
+__all__ = [
+    "AgentError",
+    "ErrorKind",
+    "FieldstreamError",
+    "HookError",
+    "ModelError",
+    "OutputValidationError",
+    "ParserClosedError",
+    "SchemaError",
+    "SchemaErrorKind",
+    "StreamError",
+    "UsageError",
+]
+
+
+class FieldstreamError(Exception):
+    """The root of every exception fieldstream raises (see the module docstring for the tree)."""
 
 
 class ErrorKind(str, Enum):
@@ -45,7 +73,7 @@ class ErrorKind(str, Enum):
         return self.value
 
 
-class StreamError(ValueError):
+class StreamError(FieldstreamError, ValueError):
     """Raised when a JSON stream is invalid, truncated, or exceeds a configured limit."""
 
     kind: ErrorKind
@@ -121,3 +149,86 @@ def _rebuild(
     return cls(
         kind, msg, pos=pos, line=line, col=col, path=path, context=context, context_offset=offset
     )
+
+
+class SchemaErrorKind(str, Enum):
+    """Why a document was rejected by the schema layer. A closed set."""
+
+    INVALID = "invalid"                  # a value failed validation
+    MISSING = "missing"                  # required fields absent when the object (or document) closed
+    EXTRA_FORBIDDEN = "extra_forbidden"  # a key the model does not allow (``extra="forbid"``)
+    INCOMPLETE = "incomplete"            # the document ended before it was complete
+    CLOSED = "closed"                    # feed()/close() after a failure or after close()
+    DEPTH_LIMIT = "depth_limit"          # nesting deeper than the schema layer's limit
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SchemaError(FieldstreamError, ValueError):
+    """The document does not validate against the schema (or ended before it was complete).
+
+    Attributes: ``path`` (JSON path of the failing value, ``()`` for the root), ``errors`` (Pydantic
+    error dicts with absolute ``loc``), ``missing`` (JSON paths of missing required fields), ``pos``
+    (characters of the raw stream consumed when the failure was detected: the end of the
+    ``feed()`` delta that completed the value; this depends on how the input was chunked),
+    ``kind`` (a :class:`SchemaErrorKind`), ``events`` (events produced by the failing ``feed()`` call
+    before the failure).
+    """
+
+    def __init__(self, message: str, *, path: tuple[str | int, ...] = (),
+                 errors: list[dict[str, Any]] | None = None,
+                 missing: list[tuple[str | int, ...]] | None = None, pos: int = 0,
+                 kind: SchemaErrorKind | str = SchemaErrorKind.INVALID,
+                 events: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errors = errors or []
+        self.missing = missing or []
+        self.pos = pos
+        self.kind = SchemaErrorKind(kind)
+        self.events = events or []
+
+
+class UsageError(FieldstreamError, ValueError):
+    """A bad argument or option given by the caller (not bad input data)."""
+
+
+class AgentError(FieldstreamError, RuntimeError):
+    """Base class of the agent layer's failures."""
+
+
+class OutputValidationError(AgentError):
+    """The model's output stayed invalid (bad JSON or schema errors) after all retries.
+
+    ``call_type`` is ``"think"`` or ``"final_result"``; ``errors`` are the last Pydantic error dicts;
+    ``text`` is the last raw answer; ``__cause__`` is the last :class:`SchemaError`/:class:`StreamError`.
+    """
+
+    def __init__(self, message: str, *, call_type: str, errors: list[dict[str, Any]], text: str) -> None:
+        super().__init__(message)
+        self.call_type = call_type
+        self.errors = errors
+        self.text = text
+
+
+class ModelError(AgentError):
+    """The provider failed: HTTP error, error event, or a stream that broke off.
+
+    ``status`` is the HTTP status when there was one; ``retryable`` says whether retrying may help;
+    ``retry_after`` is the delay the server asked for, in seconds, if it sent one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after: float | None = None
+
+
+class HookError(AgentError):
+    """A hook raised; ``hook_event`` names the event, ``__cause__`` is the original exception."""
+
+    def __init__(self, message: str, hook_event: str) -> None:
+        super().__init__(message)
+        self.hook_event = hook_event

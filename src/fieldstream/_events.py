@@ -14,7 +14,17 @@ from typing import Any
 
 from ._path import Path, to_dotted, to_jsonpath, to_pointer
 
-__all__ = ["Event", "StringDelta", "ValueDone", "ValueKind", "ValueStart"]
+__all__ = [
+    "Event",
+    "FieldDone",
+    "FieldInvalid",
+    "SchemaEvent",
+    "Skipped",
+    "StringDelta",
+    "ValueDone",
+    "ValueKind",
+    "ValueStart",
+]
 
 
 class ValueKind(str, Enum):
@@ -210,3 +220,87 @@ def event_at(cls: type[Any], path: Path, payload: Any) -> Any:
     for seg in path:
         loc = [loc, seg, None]
     return cls(loc, payload)
+
+
+# ---- events of the schema layer (fieldstream.schema): defined here, standard library only, so that
+# core-only consumers (patch, the CLI, your code) can dispatch on them with isinstance.
+
+
+class _PathEvent:
+    __slots__ = ()
+    path: Path
+    _names: tuple[Path, str | int | None]
+
+    @property
+    def dotted(self) -> str:
+        """The JSON path in dotted form: ``items[0].name``."""
+        return to_dotted(self.path)
+
+    @property
+    def jsonpath(self) -> str:
+        """The JSON path as RFC 9535 JSONPath."""
+        return to_jsonpath(self.path)
+
+    @property
+    def pointer(self) -> str:
+        """The JSON path as an RFC 6901 JSON Pointer."""
+        return to_pointer(self.path)
+
+    @property
+    def field_path(self) -> Path:
+        """The path with Python field names instead of JSON keys (aliases)."""
+        prefix, name = self._names
+        return prefix if name is None else (*prefix, name)
+
+    @property
+    def field_dotted(self) -> str:
+        """:attr:`field_path` in dotted form."""
+        return to_dotted(self.field_path)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDone(_PathEvent):
+    """The value at ``path`` completed and validated; ``value`` is Pydantic's (coerced) result."""
+
+    path: Path
+    value: Any
+    _names: tuple[Path, str | int | None] = field(repr=False, compare=False, default=((), None))
+
+    def __repr__(self) -> str:
+        v = repr(self.value)
+        if len(v) > 80:
+            v = v[:77] + "..."
+        return f"FieldDone(path={self.path!r}, value={v})"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInvalid(_PathEvent):
+    """The value at ``path`` completed but failed validation; ``errors`` are Pydantic error dicts."""
+
+    path: Path
+    errors: list[dict[str, Any]] = field(hash=False)
+    _names: tuple[Path, str | int | None] = field(repr=False, compare=False, default=((), None))
+
+    def __repr__(self) -> str:
+        return f"FieldInvalid(path={self.path!r}, errors={[(e['loc'], e['type']) for e in self.errors]!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Lenient mode: ``text`` of the raw stream at absolute offset ``pos`` was not JSON and was skipped."""
+
+    text: str
+    pos: int
+
+    @property
+    def path(self) -> Path:
+        """Always ``()``: skipped text is outside the document."""
+        return ()
+
+    @property
+    def dotted(self) -> str:
+        """Always ``""``."""
+        return ""
+
+
+SchemaEvent = ValueStart | StringDelta | FieldDone | FieldInvalid | Skipped

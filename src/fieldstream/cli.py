@@ -28,9 +28,9 @@ from ._cli_parse import (
     EXIT_OK,
     EXIT_USAGE,
     ParseOptions,
-    UsageError,
     run_parse,
 )
+from ._errors import UsageError
 
 __all__ = ["EXIT_DEPENDENCY", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "build_parser",
            "main"]

@@ -32,127 +32,20 @@ O(depth + open string + the fields of the open models) and builds new instances 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from ._errors import StreamError
-from ._events import Event, StringDelta, ValueKind, ValueStart
+from ._errors import SchemaError, SchemaErrorKind, StreamError
+from ._events import Event, FieldDone, FieldInvalid, SchemaEvent, Skipped, StringDelta, ValueKind, ValueStart
 from ._lenient import LenientFilter
-from ._path import Path, PathPattern, compile_patterns, to_dotted, to_jsonpath, to_pointer
+from ._path import Path, PathPattern, compile_patterns, to_dotted
 from ._schema_tree import _RAW as RAW_NODE
 from ._schema_tree import DICT, IGNORED, LIST, MODEL, TAGGED, TUPLE, Node, errors_of, relocate, tree_for
 from ._tokenizer import Parser
 
 __all__ = ["FieldDone", "FieldInvalid", "SchemaError", "SchemaEvent", "SchemaStream", "Skipped"]
 
-
-class SchemaError(ValueError):
-    """The document does not validate against the schema (or ended before it was complete).
-
-    Attributes: ``path`` (JSON path of the failing value, ``()`` for the root), ``errors`` (Pydantic
-    error dicts with absolute ``loc``), ``missing`` (JSON paths of missing required fields), ``pos``
-    (characters of the raw stream consumed when the failure was detected: the end of the
-    ``feed()`` delta that completed the value; this depends on how the input was chunked),
-    ``kind`` (``"invalid"``, ``"missing"``, ``"extra_forbidden"``, ``"incomplete"``, ``"closed"``),
-    ``events`` (events produced by the failing ``feed()`` call before the failure).
-    """
-
-    def __init__(self, message: str, *, path: Path = (), errors: list[dict[str, Any]] | None = None,
-                 missing: list[Path] | None = None, pos: int = 0, kind: str = "invalid",
-                 events: list[Any] | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.errors = errors or []
-        self.missing = missing or []
-        self.pos = pos
-        self.kind = kind
-        self.events = events or []
-
-
-class _PathEvent:
-    __slots__ = ()
-    path: Path
-    _names: tuple[Path, str | int | None]
-
-    @property
-    def dotted(self) -> str:
-        """The JSON path in dotted form: ``items[0].name``."""
-        return to_dotted(self.path)
-
-    @property
-    def jsonpath(self) -> str:
-        """The JSON path as RFC 9535 JSONPath."""
-        return to_jsonpath(self.path)
-
-    @property
-    def pointer(self) -> str:
-        """The JSON path as an RFC 6901 JSON Pointer."""
-        return to_pointer(self.path)
-
-    @property
-    def field_path(self) -> Path:
-        """The path with Python field names instead of JSON keys (aliases)."""
-        prefix, name = self._names
-        return prefix if name is None else (*prefix, name)
-
-    @property
-    def field_dotted(self) -> str:
-        """:attr:`field_path` in dotted form."""
-        return to_dotted(self.field_path)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDone(_PathEvent):
-    """The value at ``path`` completed and validated; ``value`` is Pydantic's (coerced) result."""
-
-    path: Path
-    value: Any
-    _names: tuple[Path, str | int | None] = field(repr=False, compare=False, default=((), None))
-
-    def __repr__(self) -> str:
-        v = repr(self.value)
-        if len(v) > 80:
-            v = v[:77] + "..."
-        return f"FieldDone(path={self.path!r}, value={v})"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldInvalid(_PathEvent):
-    """The value at ``path`` completed but failed validation; ``errors`` are Pydantic error dicts."""
-
-    path: Path
-    errors: list[dict[str, Any]] = field(hash=False)
-    _names: tuple[Path, str | int | None] = field(repr=False, compare=False, default=((), None))
-
-    def __repr__(self) -> str:
-        return f"FieldInvalid(path={self.path!r}, errors={[(e['loc'], e['type']) for e in self.errors]!r})"
-
-
-def _strip(errors: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
-    return [(e["loc"], e["type"]) for e in errors]
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """Lenient mode: ``text`` of the raw stream at absolute offset ``pos`` was not JSON and was skipped."""
-
-    text: str
-    pos: int
-
-    @property
-    def path(self) -> Path:
-        """Always ``()``: skipped text is outside the document."""
-        return ()
-
-    @property
-    def dotted(self) -> str:
-        """Always ``""``."""
-        return ""
-
-
-SchemaEvent = ValueStart | StringDelta | FieldDone | FieldInvalid | Skipped
 
 _OBJECT = ValueKind.OBJECT
 _ARRAY = ValueKind.ARRAY
@@ -310,7 +203,8 @@ class SchemaStream:
                               f"missing: {', '.join(to_dotted(m) or '$' for m in missing)})",
                               errors=[{"type": "missing", "loc": m, "msg": "Field required", "input": None}
                                       for m in missing],
-                              missing=missing, pos=self._abs(exc.pos), kind="incomplete", events=out)
+                              missing=missing, pos=self._abs(exc.pos), kind=SchemaErrorKind.INCOMPLETE,
+                              events=out)
             self._error = err
             raise err from exc
         self._closed = True
@@ -355,9 +249,10 @@ class SchemaStream:
         if self._error is not None:
             raise SchemaError(f"the stream already failed: {self._error}", path=self._error.path,
                               errors=self._error.errors, missing=self._error.missing, pos=self._error.pos,
-                              kind="closed")
+                              kind=SchemaErrorKind.CLOSED)
         if self._closed:
-            raise SchemaError("the stream is closed", kind="closed", pos=self._abs(self._parser.position))
+            raise SchemaError("the stream is closed", kind=SchemaErrorKind.CLOSED,
+                              pos=self._abs(self._parser.position))
 
     def _abs(self, pos: int) -> int:
         lf = self._lenient
@@ -451,8 +346,9 @@ class SchemaStream:
     def _make_error(self, path: Path, errors: list[dict[str, Any]], events: list[Any]) -> SchemaError:
         missing = [tuple(e["loc"]) for e in errors if e["type"] == "missing"]
         kinds = {e["type"] for e in errors}
-        kind = "missing" if kinds == {"missing"} else "extra_forbidden" if kinds == {"extra_forbidden"} \
-            else "invalid"
+        kind = (SchemaErrorKind.MISSING if kinds == {"missing"}
+                else SchemaErrorKind.EXTRA_FORBIDDEN if kinds == {"extra_forbidden"}
+                else SchemaErrorKind.INVALID)
         lines = [f"  {to_dotted(tuple(e['loc'])) or '$'}: {e['msg']} [type={e['type']}]"
                  for e in errors[:20]]
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""

@@ -7,14 +7,16 @@
 :class:`OpenAIChatModel` (any OpenAI-compatible endpoint) and :class:`OfflineModel` (no key, no
 network). Server-sent events: :mod:`fieldstream.agents.sse`. See ``docs/agents.md``.
 
-Exceptions: :class:`AgentError` (base) > :class:`OutputValidationError` (output still invalid after
-retries); :class:`ModelError` (provider failures); hooks never raise into the run (see
-:class:`HookError`, which hooks receive via ``stream_error``/``agent_error``).
+Exceptions (all in the one tree rooted at :class:`fieldstream.FieldstreamError`): :class:`AgentError`
+(base) > :class:`OutputValidationError` (output still invalid after retries), :class:`ModelError`
+(provider failures), :class:`HookError` (hooks never raise into the run: hooks receive it via
+``stream_error``/``agent_error``).
 """
 
-from ._agent import Agent, AgentError, AgentEvent, OutputValidationError
-from ._hooks import HOOK_EVENTS, Hook, HookError, hook
-from ._models import Message, Model, ModelError, resolve_model
+from .._errors import AgentError, HookError, ModelError, OutputValidationError
+from ._agent import Agent, AgentEvent
+from ._hooks import HOOK_EVENTS, Hook, hook
+from ._models import Message, Model, resolve_model
 from ._offline import OfflineModel
 from ._openai import OpenAIChatModel
 from ._tools import Tool, tool

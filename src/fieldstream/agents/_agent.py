@@ -20,36 +20,18 @@ from typing import Any, Optional
 from pydantic import BaseModel, Field, create_model
 from pydantic_core import to_jsonable_python
 
-from .._errors import StreamError
+from .._errors import ModelError, OutputValidationError, StreamError
 from .._events import StringDelta
 from .._path import Path, to_dotted
 from ..schema import FieldDone, FieldInvalid, SchemaError, SchemaStream
 from ._hooks import Hook, HookManager
-from ._models import Message, Model, ModelError, resolve_model
+from ._models import Message, Model, resolve_model
 from ._tools import Tool
 from .base.context import AgentContext, Usage
 
-__all__ = ["Agent", "AgentError", "AgentEvent", "OutputValidationError"]
+__all__ = ["Agent", "AgentEvent"]
 
 log = logging.getLogger("fieldstream.agents")
-
-
-class AgentError(RuntimeError):
-    """Base class of the agent layer's own failures."""
-
-
-class OutputValidationError(AgentError):
-    """The model's output stayed invalid (bad JSON or schema errors) after all retries.
-
-    ``call_type`` is ``"think"`` or ``"final_result"``; ``errors`` are the last Pydantic error dicts;
-    ``text`` is the last raw answer; ``__cause__`` is the last :class:`SchemaError`/:class:`StreamError`.
-    """
-
-    def __init__(self, message: str, *, call_type: str, errors: list[dict[str, Any]], text: str) -> None:
-        super().__init__(message)
-        self.call_type = call_type
-        self.errors = errors
-        self.text = text
 
 
 @dataclass(frozen=True)

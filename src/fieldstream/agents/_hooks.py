@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .._errors import HookError
+
 __all__ = ["HOOK_EVENTS", "Hook", "HookError", "HookManager", "hook"]
 
 log = logging.getLogger("fieldstream.agents")
@@ -27,14 +29,6 @@ HOOK_EVENTS = frozenset({
 STREAM_EVENTS = frozenset({"stream_start", "stream_chunk", "stream_field", "stream_end"})
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class HookError(RuntimeError):
-    """A hook raised; ``hook_event`` names the event, ``__cause__`` is the original exception."""
-
-    def __init__(self, message: str, hook_event: str) -> None:
-        super().__init__(message)
-        self.hook_event = hook_event
 
 
 class Hook:

@@ -7,25 +7,12 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any, Protocol, runtime_checkable
 
+from .._errors import ModelError
 from .base.context import Usage
 
 __all__ = ["Message", "Model", "ModelError", "resolve_model"]
 
 Message = dict[str, str]
-
-
-class ModelError(RuntimeError):
-    """The provider failed: HTTP error, error event, or a stream that broke off.
-
-    ``status`` is the HTTP status when there was one; ``retryable`` says whether retrying may help;
-    ``retry_after`` is the server's ``Retry-After`` in seconds, if it sent one.
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
-        self.retry_after: float | None = None  # seconds, from a Retry-After header
 
 
 @runtime_checkable

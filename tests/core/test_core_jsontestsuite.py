@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fieldstream import ErrorKind
-from test_core_support import (
+from support.core import (
     SUITE,
     oracle_loads,
     random_chunks,

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fieldstream
-from test_core_support import (
+from support.core import (
     BENCH,
     chunkings,
     expected_events,

@@ -1,6 +1,6 @@
 """Error model: kind, position (the longest viable prefix), line/col, path; prefixes; closed parsers.
 
-The expected position comes from the reference :class:`~test_core_support.Recognizer` (written from
+The expected position comes from the reference :class:`~support.core.Recognizer` (written from
 the RFC 8259 grammar, independently of the parser), and must be the same for every chunking.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import fieldstream
 from fieldstream import ErrorKind, ParserClosedError, StreamError
-from test_core_support import (
+from support.core import (
     JSON_VALUES,
     OracleError,
     chunkings,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import fieldstream
 from fieldstream import ErrorKind, Event, StringDelta, ValueDone, ValueStart
-from test_core_support import (
+from support.core import (
     BENCH,
     JSON_VALUES,
     OracleError,

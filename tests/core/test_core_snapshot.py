@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import fieldstream
 from fieldstream import Event, StringDelta, ValueDone, ValueStart
-from test_core_support import (
+from support.core import (
     expected_events,
     json_texts,
     merge_events,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import fieldstream
 from fieldstream import ErrorKind, Event, StreamError
-from test_core_support import json_texts, merge_events, oracle_loads, random_chunks, run_parser, same_json
+from support.core import json_texts, merge_events, oracle_loads, random_chunks, run_parser, same_json
 
 
 async def _agen(chunks: list[Any]) -> AsyncIterator[Any]:

@@ -29,11 +29,11 @@ from fastapi.testclient import TestClient  # noqa: E402
 from fieldstream._cli_story import RunState, StoryOutput, parse_sse  # noqa: E402
 from fieldstream.web import STATIC_DIR  # noqa: E402
 from fieldstream.web.app import create_app  # noqa: E402
-from test_web_support import STORY, agents_available, fake_frames  # noqa: E402
+from support.web import STORY, agents_available, fake_frames  # noqa: E402
 
 NO_AGENTS = "the agents layer (fieldstream.agents.sse) is not installed"
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("FIELDSTREAM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

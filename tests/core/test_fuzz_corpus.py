@@ -13,19 +13,16 @@ invariance, differential vs ``json.loads``, vs ijson, error positions vs the ref
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzz.checks import CHECKS, make_case
+from fuzz.reference import recognize
 
 import fieldstream
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from fuzz.checks import CHECKS, make_case  # noqa: E402
-from fuzz.reference import recognize  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 from fuzz.targets import TARGETS, corpus_checks  # noqa: E402
 
 CORPUS = ROOT / "fuzz" / "corpus"

@@ -1,4 +1,4 @@
-"""SSE adapter end to end through uvicorn on 127.0.0.1 (the web server example itself: test_agents_examples)."""
+"""SSE adapter end to end through uvicorn on 127.0.0.1 (the web server example: test_agents_examples)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import fieldstream
 from fieldstream import ErrorKind, ParserClosedError, StreamError
-from test_core_support import chunkings, json_texts, oracle_loads, run_parse, run_parser, same_json
+from support.core import chunkings, json_texts, oracle_loads, run_parse, run_parser, same_json
 
 
 def _error_everywhere(text: str, kind: ErrorKind, pos: int, **options: Any) -> StreamError:
