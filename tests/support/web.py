@@ -20,7 +20,7 @@ from httpx_sse import EventSource
 from fieldstream._demo import STORY, THINK, make_agent, scripted_model, story_script
 from fieldstream.agents import Agent
 
-__all__ = ["STORY", "THINK", "Frame", "aiter_frames", "decode_sse", "frames_of", "scripted_agent", "serve",
+__all__ = ["STORY", "THINK", "Frame", "aiter_frames", "decode_sse", "frames_of", "iter_frames", "scripted_agent", "serve",
            "story_script"]
 
 Frame = tuple[int, str, dict[str, Any]]
@@ -32,9 +32,15 @@ def decode_sse(text: str) -> list[Frame]:
     return [(int(sse.id), sse.event, json.loads(sse.data)) for sse in EventSource(resp).iter_sse()]
 
 
+def iter_frames(resp: httpx.Response) -> Iterator[Frame]:
+    """The frames of a streamed response, one by one as they arrive."""
+    for sse in EventSource(resp).iter_sse():
+        yield int(sse.id), sse.event, json.loads(sse.data)
+
+
 def frames_of(resp: httpx.Response) -> list[Frame]:
-    """The frames of a streamed response (read as they arrive)."""
-    return [(int(sse.id), sse.event, json.loads(sse.data)) for sse in EventSource(resp).iter_sse()]
+    """All frames of a streamed response."""
+    return list(iter_frames(resp))
 
 
 async def aiter_frames(resp: httpx.Response) -> AsyncIterator[Frame]:
