@@ -117,7 +117,7 @@ class _Printer:
         self.patch: Any = None
         self._last: str | None = None
         if fmt == "patch":
-            from .patch import PatchBuilder
+            from ..patch import PatchBuilder
 
             self.patch = PatchBuilder()
 
@@ -267,7 +267,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
     parser: Parser | None = None
     if model is not None:
         try:
-            from .schema import SchemaStream
+            from ..schema import SchemaStream
         except ImportError as exc:
             err.write(f"error: --schema needs pydantic (pip install 'fieldstream[schema]'): {exc}\n")
             return EXIT_DEPENDENCY
