@@ -512,7 +512,8 @@ def test_offline_model_validates_against_random_pydantic_models() -> None:
 
 
 def test_typed_partial_on_events_and_chunk_data_reflects_the_state_at_that_event() -> None:
-    answer = '{"title": "The Owl", "content": "A long night. The end.", "moral": "m", "tags": ["a"], "year": 1999}'
+    answer = ('{"title": "The Owl", "content": "A long night. The end.", "moral": "m", "tags": ["a"], '
+              '"year": 1999}')
     think = '{"reasoning": "ok", "tool_calls": [], "is_complete": true, "final_result": null}'
     seen: list[tuple[str, Any]] = []
 
@@ -520,7 +521,8 @@ def test_typed_partial_on_events_and_chunk_data_reflects_the_state_at_that_event
         if kw["call_type"] == "final_result" and chunk_data["json_path"] == "content":
             seen.append((chunk_data["delta"], chunk_data["partial"]()))
 
-    agent = Agent(name="P", output_schema=Story, enable_streaming=True, hooks=[hook("stream_chunk")(on_chunk)],
+    agent = Agent(name="P", output_schema=Story, enable_streaming=True,
+                  hooks=[hook("stream_chunk")(on_chunk)],
                   model=OfflineModel(pace=0, script=[think, answer] * 2))
 
     async def main() -> list[tuple[str, Any]]:

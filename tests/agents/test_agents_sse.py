@@ -107,7 +107,8 @@ def test_event_stream_reports_invalid_fields_and_ends_with_a_safe_error_frame() 
 
 
 SECRET_URL = "http://admin:hunter2@10.1.2.3:8080/v1"
-SECRET_BODY = '{"error": {"message": "Incorrect API key provided: sk-proj-AbC1...xYz9", "host": "llm-7.internal"}}'
+SECRET_BODY = ('{"error": {"message": "Incorrect API key provided: sk-proj-AbC1...xYz9", '
+               '"host": "llm-7.internal"}}')
 
 
 @pytest.mark.parametrize("exc", [
@@ -160,7 +161,8 @@ def test_encode_event_escapes_every_non_ascii_character_and_refuses_unframed_eve
 
     with pytest.raises(ValueError, match="not sent"):
         encode_event(3, StreamError("think", ModelError("x")))
-    assert encode_event(1, StreamStart("think")) == 'id: 1\nevent: stream_start\ndata: {"call_type":"think"}\n\n'
+    assert encode_event(1, StreamStart("think")) == (
+        'id: 1\nevent: stream_start\ndata: {"call_type":"think"}\n\n')
 
 
 def make_app(agent: Agent | None = None, factory: Any = None) -> FastAPI:
@@ -274,10 +276,9 @@ def test_a_send_failure_ends_the_run_and_closes_the_model_stream() -> None:
     app = make_app(Agent(name="F", model=model))
     app.add_middleware(FailingSend)
     with serve(app) as url, httpx.Client(timeout=30) as client:
-        with pytest.raises(httpx.HTTPError):
-            with client.stream("GET", f"{url}/story", params={"q": "x"}) as resp:
-                for _ in resp.iter_bytes():
-                    pass
+        with pytest.raises(httpx.HTTPError), client.stream("GET", f"{url}/story", params={"q": "x"}) as resp:
+            for _ in resp.iter_bytes():
+                pass
         assert model.closed.wait(10), "the run went on after the send failed"
     assert len(sent) == 4
 

@@ -468,8 +468,8 @@ HOSTILE = ("Calm.\u2028event: error\u2028data: {\"type\": \"X\", \"message\": \"
 
 def test_hostile_model_text_cannot_forge_events_in_the_demo() -> None:
     pytest.importorskip("rich")
-    from fieldstream._cli.demo import consume
     from fieldstream._cli._view import RunState
+    from fieldstream._cli.demo import consume
     from fieldstream._demo import StoryOutput, make_agent
     from support.web import STORY
 
@@ -550,7 +550,8 @@ def test_a_result_field_named_final_result_renders_live() -> None:
 
     asyncio.run(main())
     assert live and live[0] and live[0] != "forty-two, said the owl"
-    assert "forty-two, said the owl" in live and state.fields["final_result"].value == "forty-two, said the owl"
+    assert "forty-two, said the owl" in live
+    assert state.fields["final_result"].value == "forty-two, said the owl"
 
 
 def test_demo_command_runs_the_offline_agent_to_a_typed_result() -> None:

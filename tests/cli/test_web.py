@@ -9,7 +9,6 @@ assertion does not depend on timing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -87,7 +86,7 @@ def test_run_endpoint_streams_the_encoders_frames_of_a_fresh_agent_per_request()
 
 
 def test_run_endpoint_error_frame_is_safe_unless_debug() -> None:
-    secret = ModelError("HTTP 500 from http://admin:hunter2@10.0.0.7/v1: {\"key\": \"sk-live-1234\"}", status=500)
+    secret = ModelError('HTTP 500 from http://admin:hunter2@10.0.0.7/v1: {"key": "sk-live-1234"}', status=500)
     for debug in (False, True):
         app = create_app(agent=lambda: scripted_agent(fail=secret), debug=debug)
         body = TestClient(app).get("/api/run", params={"query": "q"}).text
@@ -293,7 +292,8 @@ def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_p
         characters: list[str]
 
     hostile = "a\u2028event: error\u2028data: {}\u2028\u2028b\u0085c\r\nevent: result\n\ndata: x\n\nd"
-    answer = {"final_result": "forty-two", "content": hostile, "title": "T", "moral": "M", "characters": ["x"]}
+    answer = {"final_result": "forty-two", "content": hostile, "title": "T", "moral": "M",
+              "characters": ["x"]}
     app = create_app(output_schema=Out, agent=lambda: make_agent(
         OfflineModel(pace=0.002, script=story_script(answer)), output_schema=Out))
     snaps, final, result, _ = _run_in_browser(app, tmp_path, tmp_path / "shot.png")

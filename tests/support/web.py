@@ -20,8 +20,8 @@ from httpx_sse import EventSource
 from fieldstream._demo import STORY, THINK, make_agent, scripted_model, story_script
 from fieldstream.agents import Agent
 
-__all__ = ["STORY", "THINK", "Frame", "aiter_frames", "decode_sse", "frames_of", "iter_frames", "scripted_agent", "serve",
-           "story_script"]
+__all__ = ["STORY", "THINK", "Frame", "aiter_frames", "decode_sse", "frames_of", "iter_frames",
+           "scripted_agent", "serve", "story_script"]
 
 Frame = tuple[int, str, dict[str, Any]]
 
@@ -48,8 +48,8 @@ async def aiter_frames(resp: httpx.Response) -> AsyncIterator[Frame]:
         yield int(sse.id), sse.event, json.loads(sse.data)
 
 
-def scripted_agent(story: dict[str, Any] | str = STORY, *, pace: float = 0.0, fail: BaseException | None = None,
-                   retries: int = 0, **kw: Any) -> Agent:
+def scripted_agent(story: dict[str, Any] | str = STORY, *, pace: float = 0.0,
+                   fail: BaseException | None = None, retries: int = 0, **kw: Any) -> Agent:
     """The demo agent on a scripted model that streams ``story`` (raw JSON text when a string)."""
     return make_agent(scripted_model(story, pace=pace, fail=fail, **kw), max_output_retries=retries)
 

@@ -364,7 +364,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
 
 def format_schema_error(exc: SchemaError, name: str) -> str:
     """Report a :class:`fieldstream.schema.SchemaError`: the failing paths and Pydantic's messages."""
-    first = str(exc).splitlines()[0] if str(exc) else "validation failed"
+    first = str(exc).split("\n", 1)[0] if str(exc) else "validation failed"
     lines = [f"{name}: error: the document does not match the schema [{exc.kind}]: {first}",
              f"  at char {exc.pos} (end of the delta that completed the value), path {to_jsonpath(exc.path)}"]
     for e in exc.errors:

@@ -17,8 +17,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field, create_model
 
-from .._errors import OutputValidationError
 from .. import SchemaError
+from .._errors import OutputValidationError
 from ._call import BadOutput, Run, Sink, stream_call
 from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from ..._errors import ModelError
-from . import Message
 from ..base.context import Usage
+from . import Message
 
 __all__ = ["OfflineModel", "tokenize"]
 

@@ -1,7 +1,8 @@
 """``OpenAIChatModel``: any OpenAI-compatible ``/v1/chat/completions`` streaming endpoint, over httpx.
 
 Works with OpenAI, Ollama, vLLM, llama.cpp server, LM Studio, OpenRouter. Sends the JSON schema as
-``response_format`` (``json_schema``), reads the SSE stream (``data: {...}`` ... ``data: [DONE]``) with httpx-sse,
+``response_format`` (``json_schema``), reads the SSE stream (``data: {...}`` ... ``data: [DONE]``)
+with httpx-sse,
 retries 429/5xx and connection failures with exponential backoff (honouring ``Retry-After``) before
 any text was streamed, and closes the HTTP stream when the caller stops iterating or is cancelled.
 """
@@ -19,8 +20,8 @@ import httpx
 from httpx_sse import EventSource
 
 from ..._errors import ModelError
-from . import Message
 from ..base.context import Usage
+from . import Message
 
 __all__ = ["OpenAIChatModel"]
 
