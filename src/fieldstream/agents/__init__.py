@@ -16,11 +16,21 @@ Layout: ``_agent.py`` (the loop), ``_call.py`` (one streamed model call), ``_eve
 
 Exceptions (all in the one tree rooted at :class:`fieldstream.FieldstreamError`): :class:`AgentError`
 (base) > :class:`OutputValidationError` (output still invalid after retries), :class:`ModelError`
-(provider failures), :class:`HookError` (hooks never raise into the run: hooks receive it via
+(provider failures; subclasses :class:`ProviderError` with the provider's own message,
+:class:`RefusalError` with the refusal text, :class:`TruncatedOutputError` with the partial value),
+:class:`HookError` (hooks never raise into the run: hooks receive it via
 ``stream_error``/``agent_error``).
 """
 
-from .._errors import AgentError, HookError, ModelError, OutputValidationError
+from .._errors import (
+    AgentError,
+    HookError,
+    ModelError,
+    OutputValidationError,
+    ProviderError,
+    RefusalError,
+    TruncatedOutputError,
+)
 from ._agent import Agent
 from ._events import AgentEvent, Chunk, Field, Result, RunError, StreamEnd, StreamError, StreamStart
 from ._hooks import HOOK_EVENTS, Hook, hook
@@ -46,12 +56,15 @@ __all__ = [
     "OfflineModel",
     "OpenAIChatModel",
     "OutputValidationError",
+    "ProviderError",
+    "RefusalError",
     "Result",
     "RunError",
     "StreamEnd",
     "StreamError",
     "StreamStart",
     "Tool",
+    "TruncatedOutputError",
     "Usage",
     "hook",
     "resolve_model",
