@@ -4,11 +4,11 @@
     >>> agent = Agent(name="Demo", enable_streaming=True, model=OfflineModel(pace=0))
 
 ``Agent``, ``@hook``, ``@tool``, ``AgentContext`` follow the agents SDK streaming page; models are
-:class:`OpenAIChatModel` (any OpenAI-compatible endpoint) and :class:`OfflineModel` (no key, no
-network). :meth:`Agent.stream` yields typed events (:class:`StreamStart`, :class:`Chunk`,
-:class:`Field`, :class:`StreamEnd`, :class:`StreamError`, :class:`Result`; :class:`RunError` is what
-the encoders make of a failed run). Server-sent events: :mod:`fieldstream.agents.sse`. See
-``docs/agents.md``.
+:class:`OpenAIChatModel` (any OpenAI-compatible endpoint), :class:`AnthropicModel` (Messages API),
+:class:`OpenAIResponsesModel` (Responses API) and :class:`OfflineModel` (no key, no network).
+:meth:`Agent.stream` yields typed events (:class:`StreamStart`, :class:`Chunk`, :class:`Field`,
+:class:`StreamEnd`, :class:`StreamError`, :class:`Result`; :class:`RunError` is what the encoders
+make of a failed run). Server-sent events: :mod:`fieldstream.agents.sse`. See ``docs/agents.md``.
 
 Layout: ``_agent.py`` (the loop), ``_call.py`` (one streamed model call), ``_events.py``,
 ``_hooks.py``, ``_tools.py``, ``_safe.py`` (public error messages), ``_sse.py`` (the encoder),
@@ -37,8 +37,10 @@ from ._hooks import HOOK_EVENTS, Hook, hook
 from ._tools import Tool, tool
 from .base.context import AgentContext, Usage
 from .models import Message, Model, resolve_model
+from .models._anthropic import AnthropicModel
 from .models._offline import OfflineModel
 from .models._openai import OpenAIChatModel
+from .models._responses import OpenAIResponsesModel
 
 __all__ = [
     "HOOK_EVENTS",
@@ -46,6 +48,7 @@ __all__ = [
     "AgentContext",
     "AgentError",
     "AgentEvent",
+    "AnthropicModel",
     "Chunk",
     "Field",
     "Hook",
@@ -55,6 +58,7 @@ __all__ = [
     "ModelError",
     "OfflineModel",
     "OpenAIChatModel",
+    "OpenAIResponsesModel",
     "OutputValidationError",
     "ProviderError",
     "RefusalError",
