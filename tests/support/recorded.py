@@ -1,8 +1,9 @@
 """Serve recorded provider responses (tests/data/provider_streams) through httpx.MockTransport.
 
 The body is cut into small chunks (``chunk`` bytes: by default 7, so writes split inside ``data:``
-lines, inside UTF-8 characters and between CR and LF). ``Replay`` answers a sequence of responses,
-one per request, and counts the requests; nothing touches the network.
+lines, inside UTF-8 characters and between CR and LF). Clients of httpx or of an httpx fork with
+the same API (the ``anthropic`` SDK 2.x is built on ``httpx2``) are supported. ``Replay`` answers a
+sequence of responses, one per request, and counts the requests; nothing touches the network.
 """
 
 from __future__ import annotations
@@ -46,18 +47,26 @@ def _pieces(body: bytes, chunk: int) -> list[bytes]:
     return [body[i:i + chunk] for i in range(0, len(body), chunk)] or [b""]
 
 
-class _Body(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """The body in pieces, for sync and async clients alike."""
+_BODIES: dict[Any, type] = {}
 
-    def __init__(self, pieces: list[bytes]) -> None:
-        self.pieces = pieces
 
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.pieces
+def _body(lib: Any, pieces: list[bytes]) -> Any:
+    """The body in pieces, as a byte stream of ``lib`` (httpx, or httpx2 for SDKs built on it)."""
+    cls = _BODIES.get(lib)
+    if cls is None:
+        def __iter__(self: Any) -> Iterator[bytes]:
+            yield from self.pieces
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in self.pieces:
-            yield piece
+        async def __aiter__(self: Any) -> AsyncIterator[bytes]:
+            for piece in self.pieces:
+                yield piece
+
+        cls = type("Body", (lib.SyncByteStream, lib.AsyncByteStream),
+                   {"__iter__": __iter__, "__aiter__": __aiter__})
+        _BODIES[lib] = cls
+    body = cls()
+    body.pieces = pieces
+    return body
 
 
 class Replay:
@@ -66,17 +75,22 @@ class Replay:
     def __init__(self, *responses: Canned, chunk: int = 7) -> None:
         self.responses = list(responses)
         self.chunk = chunk
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Any] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        canned = self.responses[min(len(self.requests), len(self.responses)) - 1]
-        pieces = _pieces(canned.body, self.chunk)
-        return httpx.Response(canned.status, headers=canned.headers, stream=_Body(pieces))
+    def handler(self, lib: Any) -> Any:
+        def handle(request: Any) -> Any:
+            self.requests.append(request)
+            canned = self.responses[min(len(self.requests), len(self.responses)) - 1]
+            body = _body(lib, _pieces(canned.body, self.chunk))
+            return lib.Response(canned.status, headers=canned.headers, stream=body)
 
-    def async_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self))
+        return handle
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
+    def async_client(self, lib: Any = httpx) -> Any:
+        """An ``AsyncClient`` of ``lib`` (httpx by default) answering from this replay."""
+        return lib.AsyncClient(transport=lib.MockTransport(self.handler(lib)))
+
+    def client(self, lib: Any = httpx) -> Any:
+        """A ``Client`` of ``lib`` (httpx by default) answering from this replay."""
+        return lib.Client(transport=lib.MockTransport(self.handler(lib)))
 
