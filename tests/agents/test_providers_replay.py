@@ -334,3 +334,49 @@ def test_retry_delay_forms() -> None:
     assert retry_delay({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     assert retry_delay({"retry-after": "soon"}) is None
     assert retry_delay({}) is None
+
+
+# ---------------------------------------------------------------- in an Agent
+
+
+def _text_events(text: str, stop: str = "end_turn") -> bytes:
+    deltas = [{"type": "content_block_delta", "index": 0,
+               "delta": {"type": "text_delta", "text": text[i:i + 5]}} for i in range(0, len(text), 5)]
+    block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    return _sse(_START, block, *deltas, {"type": "content_block_stop", "index": 0},
+                {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": 7}},
+                {"type": "message_stop"})
+
+
+def test_agent_on_anthropic_model_streams_fields() -> None:
+    from fieldstream.agents import Agent, Chunk
+
+    answer = json.dumps({"reasoning": "easy", "tool_calls": [], "is_complete": True, "final_result": "hello"})
+    replay = Replay(Canned(_text_events(answer)))
+    agent = Agent(name="A", model=_anthropic(replay))
+
+    async def main() -> tuple[Any, str]:
+        chunks = []
+        result = None
+        async for ev in agent.stream("hi"):
+            if isinstance(ev, Chunk):
+                chunks.append((ev.path, ev.delta))
+            result = getattr(ev, "result", result)
+        return result, "".join(d for p, d in chunks if p == ("final_result",))
+
+    result, streamed = _run(main())
+    assert result == "hello" and streamed == "hello"
+    assert len(replay.requests) == 1
+
+
+@pytest.mark.parametrize(("stop", "exc"), [("refusal", RefusalError), ("max_tokens", TruncatedOutputError)])
+def test_agent_is_not_re_asked_after_refusal_or_truncation(stop: str, exc: type[Exception]) -> None:
+    from fieldstream.agents import Agent
+
+    replay = Replay(Canned(_text_events('{"reasoning": "I cann', stop)))
+    agent = Agent(name="A", model=_anthropic(replay))
+    with pytest.raises(exc) as info:
+        _run(agent.process("hi"))
+    if isinstance(info.value, TruncatedOutputError):
+        assert info.value.partial == {"reasoning": "I cann"}
+    assert len(replay.requests) == 1  # one paid request, not three
