@@ -293,3 +293,54 @@ def test_anthropic_async_json_schema() -> None:
     assert root.value == Book.model_validate_json(sidecar(path)["expect"]["text"])
     assert [ev.path for ev in events if isinstance(ev, FieldDone)][:2] == [("title",), ("author",)]
 
+
+
+# ---------------------------------------------------------------- tool calls, hand-made chunk order
+
+
+def _chunk(index: int, args: str, *, first: bool = False, finish: str | None = None) -> dict[str, Any]:
+    call: dict[str, Any] = {"index": index, "function": {"arguments": args}}
+    if first:
+        call.update(id=f"call_{index}", function={"name": "weather", "arguments": args})
+    return {"choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": finish}]}
+
+
+class City(BaseModel):
+    city: str
+    days: int
+
+
+def test_interleaved_calls_stream_independently_and_complete_early() -> None:
+    chunks = [_chunk(0, '{"city": "Pa', first=True), _chunk(1, '{"city": "Ro', first=True),
+              _chunk(0, 'ris", "days": 2}'), _chunk(1, 'me", "days": 3}'),
+              {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}]
+    events = list(openai_chat_events(chunks, tools={"weather": City}))
+    done = [(ev.path, ev.value) for ev in events if isinstance(ev, FieldDone) and len(ev.path) == 3]
+    assert done == [(("tool_calls", 0, "arguments"), City(city="Paris", days=2)),
+                    (("tool_calls", 1, "arguments"), City(city="Rome", days=3))]
+    order = [ev.path for ev in events if isinstance(ev, (FieldDone, StringDelta))]
+    # call 0 is complete (a tool could start) before call 1's arguments finish
+    assert order.index(("tool_calls", 0, "arguments")) < order.index(("tool_calls", 1, "arguments", "days"))
+    city = {i: "".join(ev.delta for ev in events if isinstance(ev, StringDelta)
+                       and ev.path == ("tool_calls", i, "arguments", "city")) for i in (0, 1)}
+    assert city == {0: "Paris", 1: "Rome"}
+
+
+def test_invalid_tool_argument_fails_early() -> None:
+    consumed = []
+
+    def chunks() -> Any:
+        for c in [_chunk(0, '{"days": "many"', first=True), _chunk(0, ', "city": "Paris"}'),
+                  {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}]:
+            consumed.append(c)
+            yield c
+
+    with pytest.raises(SchemaError) as info:
+        list(openai_chat_events(chunks(), tools={"weather": City}))
+    assert info.value.path == ("tool_calls", 0, "arguments", "days") and len(consumed) == 1
+
+
+def test_choices_other_than_zero_are_ignored() -> None:
+    chunks = [{"choices": [{"index": 1, "delta": {"content": "[2]"}, "finish_reason": "stop"},
+                           {"index": 0, "delta": {"content": "[1]"}, "finish_reason": "stop"}]}]
+    assert _summary(list(openai_chat_events(chunks)))["root"] == [1]

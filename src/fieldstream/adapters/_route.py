@@ -20,12 +20,14 @@ front ends in ``_sdk.py`` only turn SDK objects into stream items
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import Parser
-from .._errors import TruncatedOutputError, UsageError
+from .._errors import SchemaError, StreamError, TruncatedOutputError, UsageError
 from .._events import FieldDone, FieldInvalid, StringDelta, ValueDone, ValueStart, event_at
 from .._path import Path, to_dotted
 from ..agents.base.context import Usage
@@ -74,6 +76,18 @@ def _prefixed(ev: Any, prefix: Path) -> Any:
         names_prefix, name = ev._names
         return dataclasses.replace(ev, path=(*prefix, *ev.path), _names=((*prefix, *names_prefix), name))
     return ev  # Skipped: outside the document
+
+
+@contextlib.contextmanager
+def _located(prefix: Path) -> Iterator[None]:
+    """Give a tool call's parse or schema error the absolute path (``tool_calls[i].arguments...``)."""
+    try:
+        yield
+    except (SchemaError, StreamError) as exc:
+        exc.path = (*prefix, *exc.path)
+        if isinstance(exc, SchemaError):
+            exc.missing = [(*prefix, *m) for m in exc.missing]
+        raise
 
 
 class _Doc:
@@ -165,7 +179,8 @@ class Router:
                 out.append(ToolCallStart(item.index, item.id, item.name))
             if item.arguments_delta:
                 prefix = ("tool_calls", item.index, "arguments")
-                out.extend(_prefixed(ev, prefix) for ev in call[2].feed(item.arguments_delta))
+                with _located(prefix):
+                    out.extend(_prefixed(ev, prefix) for ev in call[2].feed(item.arguments_delta))
             return out
         if isinstance(item, RefusalDelta):
             self._refusal.append(item.text)
@@ -196,9 +211,10 @@ class Router:
         for index in sorted(self._calls):
             call_id, name, doc = self._calls[index]
             prefix = ("tool_calls", index, "arguments")
-            if not doc.fed:
-                out.extend(_prefixed(ev, prefix) for ev in doc.feed("{}"))
-            value, events = doc.close()
+            with _located(prefix):
+                if not doc.fed:
+                    out.extend(_prefixed(ev, prefix) for ev in doc.feed("{}"))
+                value, events = doc.close()
             out.extend(_prefixed(ev, prefix) for ev in events)
             self.tool_calls.append((call_id, name, value))
         return out
