@@ -380,3 +380,20 @@ def test_agent_is_not_re_asked_after_refusal_or_truncation(stop: str, exc: type[
     if isinstance(info.value, TruncatedOutputError):
         assert info.value.partial == {"reasoning": "I cann"}
     assert len(replay.requests) == 1  # one paid request, not three
+
+
+def test_docs_provider_examples_print_what_they_say(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "agents.md").read_text(encoding="utf-8")
+    pieces = (s.split("```", 1)[0] for s in text.split("```python\n")[1:])
+    blocks = [b for b in pieces if "MockTransport" in b]
+    capsys.readouterr()
+    outputs = []
+    for block in blocks:
+        exec(compile(block, "docs/agents.md", "exec"), {"__name__": "docs"})
+        outputs.append(capsys.readouterr().out)
+    assert outputs[:2] == ['text: {"city": "Par\nmax_tokens {\'city\': \'Par\'}\n',
+                           "tool_calls {'city': 'Oslo'}\n"]
+    assert outputs[2].splitlines() == ["call 0 weather", "tool_calls[0].arguments.city + Ber",
+                                       "tool_calls[0].arguments.city + lin", "city='Berlin' days=3"]
