@@ -397,3 +397,34 @@ def test_docs_provider_examples_print_what_they_say(capsys: pytest.CaptureFixtur
                            "tool_calls {'city': 'Oslo'}\n"]
     assert outputs[2].splitlines() == ["call 0 weather", "tool_calls[0].arguments.city + Ber",
                                        "tool_calls[0].arguments.city + lin", "city='Berlin' days=3"]
+
+
+def test_stopping_early_closes_the_http_stream() -> None:
+    path = STREAMS / "anthropic" / "thinking_then_text.sse"
+    replay = Replay(Canned.recording(path))
+
+    async def main() -> None:
+        model = _anthropic(replay)
+        gen = model.stream(MESSAGES, {"type": "object"})
+        async for item in gen:
+            if isinstance(item, str):
+                break
+        await gen.aclose()  # type: ignore[attr-defined]
+        assert replay.closed == 1
+        await model.aclose()
+
+    _run(main())
+
+
+def test_responses_failed_event_and_flat_error_shape() -> None:
+    from fieldstream.agents.models._responses import ResponsesDecoder
+
+    failed = {"type": "response.failed",
+              "response": {"status": "failed", "error": {"code": "server_error", "message": "boom"}}}
+    with pytest.raises(ProviderError) as info:
+        ResponsesDecoder().feed(failed)
+    assert info.value.code == "server_error" and info.value.retryable and str(info.value).endswith("boom")
+    flat = {"type": "error", "code": "rate_limit_exceeded", "message": "slow down", "param": None}
+    with pytest.raises(ProviderError) as info:
+        ResponsesDecoder().feed(flat)
+    assert info.value.code == "rate_limit_exceeded" and info.value.retryable
