@@ -344,3 +344,13 @@ def test_choices_other_than_zero_are_ignored() -> None:
     chunks = [{"choices": [{"index": 1, "delta": {"content": "[2]"}, "finish_reason": "stop"},
                            {"index": 0, "delta": {"content": "[1]"}, "finish_reason": "stop"}]}]
     assert _summary(list(openai_chat_events(chunks)))["root"] == [1]
+
+
+def test_openai_chat_stream_helper_events() -> None:
+    path = STREAMS / "openai" / "sdk_parallel_tool_calls_two_tools.sse"
+    expect = sidecar(path)["expect"]
+    client = _openai(Replay(Canned.recording(path)))
+    with client.chat.completions.stream(model="m", messages=[{"role": "user", "content": "hi"}]) as stream:
+        got = _summary(list(openai_chat_events(stream)))
+    assert [(c["id"], c["name"], c["arguments"]) for c in got["calls"].values()] == _expected_calls(
+        expect["tool_calls"])
