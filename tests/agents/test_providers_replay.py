@@ -428,3 +428,13 @@ def test_responses_failed_event_and_flat_error_shape() -> None:
     with pytest.raises(ProviderError) as info:
         ResponsesDecoder().feed(flat)
     assert info.value.code == "rate_limit_exceeded" and info.value.retryable
+
+
+def test_anthropic_native_json_request() -> None:
+    replay = Replay(Canned.recording(STREAMS / "anthropic" / "text_end_turn.sse"))
+    model = _anthropic(replay, native_json=True, thinking_budget=1024)
+    _run(_text(model))
+    body = json.loads(replay.requests[0].content)
+    assert body["output_format"] == {"type": "json_schema", "schema": {"type": "object"}}
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert replay.requests[0].headers["anthropic-beta"].startswith("structured-outputs")
