@@ -1,10 +1,12 @@
 """The vendored corpus of real recorded provider streams is well formed.
 
-``tests/data/provider_streams/<provider>/<case>.sse`` holds response bodies recorded from real
-providers (sources and licences in ``SOURCES.md`` there). These tests check the corpus itself, not
-the library: every body is a valid event stream under the WHATWG rules, every ``data`` payload except
-``[DONE]`` is JSON, every file has its sidecar, source row and licence, and each sidecar's ``expect``
-equals a recomputation by ``_expect.py`` from the bytes.
+``tests/data/provider_streams/<provider>/<case>.sse`` holds event-stream response bodies recorded
+from real providers, ``<case>.body`` their JSON error bodies (sources and licences in ``SOURCES.md``
+there). These tests check the corpus itself, not
+the library: every stream is a valid event stream under the WHATWG rules, every ``data`` payload
+except ``[DONE]`` is JSON, every error body is a JSON object, every file has its sidecar, source
+row and licence, and each sidecar's ``expect`` equals a recomputation by ``_expect.py`` from the
+bytes.
 """
 
 from __future__ import annotations
@@ -30,8 +32,15 @@ def _load_expect_module():
 
 
 X = _load_expect_module()
-CASES = sorted(DATA.glob("*/*.sse"))
-IDS = [f"{p.parent.name}/{p.stem}" for p in CASES]
+STREAMS = sorted(DATA.glob("*/*.sse"))
+BODIES = sorted(DATA.glob("*/*.body"))
+CASES = X.cases()
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [f"{p.parent.name}/{p.name}" for p in paths]
+
+
 SIDE_KEYS = {
     "source_repo",
     "source_path",
@@ -47,15 +56,21 @@ SIDE_KEYS = {
 }
 
 
+def _api(path: Path) -> str:
+    return json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))["api"]
+
+
 def _licence_file(repo: str) -> Path:
     return DATA / "licences" / (repo.replace("/", "__") + ".LICENSE")
 
 
 def test_corpus_size_and_spread():
-    assert len(CASES) >= 25
-    assert len({p.parent.name for p in CASES}) >= 6
+    assert sorted(STREAMS + BODIES) == CASES
+    assert len(STREAMS) >= 25
+    assert len({p.parent.name for p in STREAMS}) >= 6
     apis = Counter(json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))["api"] for p in CASES)
-    assert set(apis) == set(X.EXPECTERS), apis
+    assert set(apis) == {*X.EXPECTERS, "http-error"}, apis
+    assert all((_api(p) == "http-error") == (p.suffix == ".body") for p in CASES)
 
 
 # --- the oracle's own SSE splitting, on inputs whose answer is known -------------------------------
@@ -77,7 +92,7 @@ def test_oracle_fields_comments_and_unterminated_tail():
 # --- every recording --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sse", CASES, ids=IDS)
+@pytest.mark.parametrize("sse", STREAMS, ids=_ids(STREAMS))
 def test_recording_is_a_valid_event_stream(sse: Path):
     raw = sse.read_bytes()
     raw.decode("utf-8")  # strict: a recording is valid UTF-8
@@ -94,7 +109,7 @@ def test_recording_is_a_valid_event_stream(sse: Path):
         assert [(e.event, e.data) for e in other.events] == [(e.event, e.data) for e in res.events]
 
 
-@pytest.mark.parametrize("sse", CASES, ids=IDS)
+@pytest.mark.parametrize("sse", STREAMS, ids=_ids(STREAMS))
 def test_recording_matches_httpx_sse(sse: Path):
     httpx_sse = pytest.importorskip("httpx_sse")
     decoder = httpx_sse._decoders.SSEDecoder()
@@ -107,7 +122,16 @@ def test_recording_matches_httpx_sse(sse: Path):
     assert theirs == [(e.event, e.data) for e in X.parse_sse(sse.read_bytes()).events]
 
 
-@pytest.mark.parametrize("sse", CASES, ids=IDS)
+@pytest.mark.parametrize("body", BODIES, ids=_ids(BODIES))
+def test_error_body_is_a_json_object(body: Path):
+    meta = json.loads(body.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["api"] == "http-error"
+    assert meta["http_status"] >= 400
+    assert isinstance(json.loads(body.read_bytes().decode("utf-8")), dict)
+    assert meta["expect"]["message"]
+
+
+@pytest.mark.parametrize("sse", CASES, ids=_ids(CASES))
 def test_sidecar_source_and_licence(sse: Path):
     side = sse.with_suffix(".json")
     assert side.exists(), f"{side.name} missing"
@@ -122,15 +146,18 @@ def test_sidecar_source_and_licence(sse: Path):
     assert meta["source_repo"] in row and meta["source_path"] in row and meta["commit"] in row
 
 
-@pytest.mark.parametrize("sse", CASES, ids=IDS)
+@pytest.mark.parametrize("sse", CASES, ids=_ids(CASES))
 def test_expect_is_recomputed_from_the_bytes(sse: Path):
     meta = json.loads(sse.with_suffix(".json").read_text(encoding="utf-8"))
     assert meta["expect"] == X.compute_expect(sse, meta["api"])
 
 
-@pytest.mark.parametrize("sse", CASES, ids=IDS)
+@pytest.mark.parametrize("sse", STREAMS, ids=_ids(STREAMS))
 def test_completed_tool_arguments_are_json(sse: Path):
-    """Every tool call of a stream that finished normally has a complete JSON arguments string."""
+    """Every tool call of a stream that finished without error has a complete JSON object as arguments.
+
+    Anthropic sends no ``input_json_delta`` text for a tool whose input is ``{}``.
+    """
     meta = json.loads(sse.with_suffix(".json").read_text(encoding="utf-8"))
     exp = meta["expect"]
     if exp.get("errors"):

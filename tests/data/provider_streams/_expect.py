@@ -1,7 +1,8 @@
 """Compute the ``expect`` summary of a recorded provider stream (stdlib only).
 
 Each ``<case>.sse`` file in this folder is a provider's HTTP response body as it
-was recorded; its ``<case>.json`` sidecar names the source and holds ``expect``:
+was recorded (``<case>.body``: a JSON error body that is not an event stream);
+its ``<case>.json`` sidecar names the source and holds ``expect``:
 what a correct client extracts from the stream (final text, reasoning, refusal,
 tool calls with their full argument strings, the finish/stop reason, errors).
 
@@ -157,11 +158,13 @@ def expect_openai_chat(res: SSEResult) -> dict[str, Any]:
                 refusal.append(delta["refusal"])
             for tc in delta.get("tool_calls") or []:
                 call = calls.setdefault(tc.get("index", 0), {"id": "", "name": "", "arguments": ""})
-                if tc.get("id"):
+                # id and name come whole in the first delta of a call; some OpenAI-compatible
+                # providers repeat them in later deltas, so the first one wins (no concatenation).
+                if tc.get("id") and not call["id"]:
                     call["id"] = tc["id"]
                 fn = tc.get("function") or {}
-                if fn.get("name"):
-                    call["name"] += fn["name"]
+                if fn.get("name") and not call["name"]:
+                    call["name"] = fn["name"]
                 if fn.get("arguments"):
                     call["arguments"] += fn["arguments"]
             if choice.get("finish_reason"):
@@ -286,6 +289,15 @@ def expect_openai_responses(res: SSEResult) -> dict[str, Any]:
     }
 
 
+def expect_http_error(body: Any) -> dict[str, Any]:
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        return {"message": err.get("message"), "type": err.get("type"), "code": err.get("code")}
+    if isinstance(body, dict):
+        return {"message": body.get("message") or err, "type": body.get("type"), "code": body.get("code")}
+    return {"message": None, "type": None, "code": None}
+
+
 EXPECTERS = {
     "openai-chat": expect_openai_chat,
     "anthropic-messages": expect_anthropic,
@@ -294,6 +306,8 @@ EXPECTERS = {
 
 
 def compute_expect(sse_path: Path, api: str) -> dict[str, Any]:
+    if api == "http-error":  # a JSON error body, not an event stream
+        return expect_http_error(json.loads(sse_path.read_bytes().decode("utf-8")))
     res = parse_sse(sse_path.read_bytes())
     out = EXPECTERS[api](res)
     out["events"] = len(res.events)
@@ -303,7 +317,8 @@ def compute_expect(sse_path: Path, api: str) -> dict[str, Any]:
 
 
 def cases() -> list[Path]:
-    return sorted(HERE.glob("*/*.sse"))
+    """Every recording: ``*.sse`` event streams and ``*.body`` HTTP error bodies."""
+    return sorted([*HERE.glob("*/*.sse"), *HERE.glob("*/*.body")])
 
 
 def main(argv: list[str]) -> int:
