@@ -167,3 +167,17 @@ def test_completed_tool_arguments_are_json(sse: Path):
     args += [u["input_json"] or "{}" for u in exp.get("tool_uses", [])]
     for a in args:
         assert isinstance(json.loads(a), dict), a
+
+
+@pytest.mark.parametrize("sse", STREAMS, ids=_ids(STREAMS))
+def test_responses_deltas_agree_with_done_events(sse: Path):
+    """In a Responses stream the deltas add up to what the matching ``.done`` events repeat whole."""
+    meta = json.loads(sse.with_suffix(".json").read_text(encoding="utf-8"))
+    if meta["api"] != "openai-responses":
+        return
+    exp = meta["expect"]
+    if exp["text_done"]:
+        assert exp["text"] == exp["text_done"]
+    for call in exp["function_calls"]:
+        if call["arguments_deltas"]:
+            assert call["arguments"] == call["arguments_deltas"]

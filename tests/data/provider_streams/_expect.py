@@ -243,6 +243,7 @@ def expect_openai_responses(res: SSEResult) -> dict[str, Any]:
     refusal: list[str] = []
     reasoning: list[str] = []
     calls: dict[str, dict[str, Any]] = {}
+    text_done: list[str] = []
     status: str | None = None
     incomplete_reason: str | None = None
     errors: list[str] = []
@@ -264,9 +265,15 @@ def expect_openai_responses(res: SSEResult) -> dict[str, Any]:
                 "call_id": item.get("call_id", ""),
                 "name": item.get("name", ""),
                 "arguments": "",
+                "arguments_deltas": "",
             }
         elif kind == "response.function_call_arguments.delta":
-            calls[obj["item_id"]]["arguments"] += obj["delta"]
+            calls[obj["item_id"]]["arguments_deltas"] += obj["delta"]
+        elif kind == "response.function_call_arguments.done":
+            # the whole arguments string; some servers (LM Studio) send only this, no deltas
+            calls[obj["item_id"]]["arguments"] = obj["arguments"]
+        elif kind == "response.output_text.done":
+            text_done.append(obj["text"])
         elif kind == "error":
             errors.append(obj.get("message") or _error_message(obj) or json.dumps(obj))
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
@@ -277,8 +284,12 @@ def expect_openai_responses(res: SSEResult) -> dict[str, Any]:
             incomplete_reason = details.get("reason")
             if resp.get("error"):
                 errors.append(_error_message(resp) or json.dumps(resp["error"]))
+    for call in calls.values():
+        if not call["arguments"]:
+            call["arguments"] = call["arguments_deltas"]
     return {
         "text": "".join(text),
+        "text_done": "".join(text_done),
         "reasoning": "".join(reasoning),
         "refusal": "".join(refusal) or None,
         "function_calls": sorted(calls.values(), key=_by_output_index),
