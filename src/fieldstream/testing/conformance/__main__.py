@@ -18,6 +18,19 @@ from .adapters import PEERS
 
 __all__ = ["main"]
 
+START, END = "<!-- conformance-table:start -->", "<!-- conformance-table:end -->"
+
+
+def _update_doc(page: str, table: str) -> None:
+    with open(page, encoding="utf-8") as fh:
+        text = fh.read()
+    head, sep, rest = text.partition(START)
+    _, sep2, tail = rest.partition(END)
+    if not sep or not sep2:
+        raise SystemExit(f"{page}: no {START} ... {END} section")
+    with open(page, "w", encoding="utf-8") as fh:
+        fh.write(f"{head}{START}\n{table}{END}{tail}")
+
 
 def _resolve(spec: str) -> Any:
     if spec in PEERS:
@@ -59,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random part of the corpus")
     parser.add_argument("--json", metavar="OUT", help="write the reports as JSON to OUT ('-': stdout)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table instead of text")
+    parser.add_argument("--update-doc", metavar="PAGE",
+                        help=f"replace the text between {START} and {END} in PAGE with the Markdown table")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even if a required check fails")
     args = parser.parse_args(argv)
 
@@ -78,9 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             fh.write(to_json(reports) + "\n")
+    if args.update_doc:
+        _update_doc(args.update_doc, render_markdown(reports))
     if args.markdown:
         sys.stdout.write(render_markdown(reports))
-    elif args.json != "-":
+    elif args.json != "-" and not args.update_doc:
         print("\n\n".join(_text_report(r) for r in reports))
     failed = [r.name for r in reports if not r.passed]
     if failed and not args.exit_zero:

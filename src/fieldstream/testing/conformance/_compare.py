@@ -16,8 +16,15 @@ __all__ = ["copy_value", "describe", "flickers", "grows", "kind", "render_path",
 Path = tuple[str | int, ...]
 
 
+_KINDS: dict[type, str] = {type(None): "null", bool: "boolean", int: "integer", float: "float",
+                           str: "string", list: "array", dict: "object"}
+
+
 def kind(value: Any) -> str:
     """The JSON kind of a Python value (``"other:Decimal"`` for anything json.loads never returns)."""
+    exact = _KINDS.get(type(value))  # the common case: one dict lookup
+    if exact is not None:
+        return exact
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -85,18 +92,17 @@ def grows(a: Any, b: Any, path: Path = ()) -> str | None:
 
     Numbers may change value (that is *flicker*, see :func:`flickers`) but not kind."""
     ka, kb = kind(a), kind(b)
-    where = render_path(path)
     if _is_number(ka) and _is_number(kb):
         return None
     if ka != kb:
-        return f"at {where}: {ka} {describe(a, 40)} became {kb} {describe(b, 40)}"
+        return f"at {render_path(path)}: {ka} {describe(a, 40)} became {kb} {describe(b, 40)}"
     if ka == "string":
         if b.startswith(a):
             return None
-        return f"at {where}: string {describe(a, 50)} is not a prefix of {describe(b, 50)}"
+        return f"at {render_path(path)}: string {describe(a, 50)} is not a prefix of {describe(b, 50)}"
     if ka == "array":
         if len(a) > len(b):
-            return f"at {where}: array shrank from {len(a)} to {len(b)} items"
+            return f"at {render_path(path)}: array shrank from {len(a)} to {len(b)} items"
         for i, item in enumerate(a):
             why = grows(item, b[i], (*path, i))
             if why:
@@ -105,12 +111,12 @@ def grows(a: Any, b: Any, path: Path = ()) -> str | None:
     if ka == "object":
         for key, item in a.items():
             if key not in b:
-                return f"at {where}: key {key!r} vanished"
+                return f"at {render_path(path)}: key {key!r} vanished"
             why = grows(item, b[key], (*path, key))
             if why:
                 return why
         return None
-    return None if same(a, b) else f"at {where}: {describe(a, 40)} became {describe(b, 40)}"
+    return None if same(a, b) else f"at {render_path(path)}: {describe(a, 40)} became {describe(b, 40)}"
 
 
 def flickers(partial: Any, final: Any, path: Path = ()) -> list[tuple[Path, Any, Any]]:

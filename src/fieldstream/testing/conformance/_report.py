@@ -22,6 +22,8 @@ def _cell(r: CheckResult) -> str:
 
 
 def _code(text: str, limit: int = 160) -> str:
+    if not text:
+        return "(empty)"
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     for raw, shown in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"), ("|", "\\|")):
         text = text.replace(raw, shown)
