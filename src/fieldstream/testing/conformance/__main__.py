@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json == "-":
         print(to_json(reports))
     elif args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
+        with open(args.json, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(to_json(reports) + "\n")
     if args.update_doc:
         _update_doc(args.update_doc, render_markdown(reports))

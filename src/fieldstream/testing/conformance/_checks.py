@@ -187,13 +187,23 @@ def _growth_violation(run: Run, text: str | bytes, expected: Any) -> str | None:
         if prev is not None:
             why = grows(prev, shown)
             if why:
-                return f"{_at(run, k, text)}: {why}"
+                return _first_off_track(run, text, expected, k) or (
+                    f"{_at(run, k, text)}: does not extend the value shown after delta #{last}, {why}")
         prev, last = shown, k
     # "grows" is transitive: checking the last partial value against the final one covers them all.
-    why = grows(prev, expected) if prev is not None else None
-    if why:
-        return (f"{_at(run, last, text)}: partial {describe(prev, 60)} is not a prefix of the final "
-                f"value, {why}")
+    if prev is not None and grows(prev, expected):
+        return _first_off_track(run, text, expected, last)
+    return None
+
+
+def _first_off_track(run: Run, text: str | bytes, expected: Any, upto: int) -> str | None:
+    """The first partial value (up to delta ``upto``) that is not a prefix of ``expected``; only
+    called once a violation is known, so the scan costs nothing on passing runs."""
+    for k, shown in enumerate(run.partials[: upto + 1]):
+        why = grows(shown, expected) if shown is not None else None
+        if why:
+            return (f"{_at(run, k, text)}: partial {describe(shown, 60)} is not a prefix of the final "
+                    f"value, {why}")
     return None
 
 
