@@ -153,13 +153,12 @@ def test_an_adapter_that_drops_the_open_string_fails_snapshots_grow() -> None:
 
 
 def test_an_adapter_that_reports_truncated_input_complete_fails_that_check_only() -> None:
-    report = run(CompleteOnTruncation, checks=["final_value", "prefix_snapshots", "truncated_incomplete",
-                                               "number_flicker"])
+    report = run(CompleteOnTruncation, checks=["final_value", "prefix_snapshots", "truncated_incomplete"])
     trunc = report.result("truncated_incomplete")
     assert trunc.outcome == "fail" and trunc.counterexample is not None
     assert trunc.counterexample.document == "{"  # the smallest case: a one-character prefix
     assert "close() returned {}" in trunc.counterexample.detail
-    assert [r.outcome for r in report.results if r.name != "truncated_incomplete"] == ["pass"] * 3
+    assert [r.outcome for r in report.results if r.name != "truncated_incomplete"] == ["pass"] * 2
 
 
 def test_an_adapter_that_flickers_numbers_is_reported_but_not_failed() -> None:
@@ -245,9 +244,9 @@ def test_strict_equality_and_growth() -> None:
 
 def test_hypothesis_mode_adds_documents() -> None:
     plain_cases = sum(len(doc.chunkings) for doc in build_corpus(0))
-    more = run(adapters.fieldstream, checks=["final_value"], hypothesis=5)
+    more = run(adapters.fieldstream, checks=["final_value"], hypothesis=3)
     assert more.result("final_value").outcome == "pass"
-    assert more.result("final_value").cases >= plain_cases + 5 * 3
+    assert more.result("final_value").cases >= plain_cases + 3 * 3
 
 
 # ---------------------------------------------------------------------------------------- packaging/cli
@@ -274,14 +273,14 @@ def test_cli_on_the_fieldstream_adapter(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     cmd = [sys.executable, "-m", "fieldstream.testing.conformance",
            "--adapter", "fieldstream.testing.conformance.adapters:fieldstream", "--json", str(out),
-           "--check", "final_value", "--check", "truncated_incomplete", "--check", "utf8_splits"]
+           "--check", "final_value", "--check", "utf8_splits"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text(encoding="utf-8"))["reports"][0]
     assert report["adapter"] == "fieldstream" and report["passed"] is True
     assert {c["name"]: c["outcome"] for c in report["checks"]} == {
-        "final_value": "pass", "truncated_incomplete": "pass", "utf8_splits": "pass"}
-    assert "pass  truncated_incomplete" in proc.stdout
+        "final_value": "pass", "utf8_splits": "pass"}
+    assert "pass  utf8_splits" in proc.stdout
 
 
 def test_cli_exits_1_when_a_required_check_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -310,3 +309,30 @@ def test_cli_exits_1_when_a_required_check_fails(tmp_path: Path, monkeypatch: py
     capsys.readouterr()
     with pytest.raises(SystemExit, match="module:function"):
         main(["--adapter", "nope"])
+
+
+def test_docs_page_describes_every_check_and_the_corpus_sizes() -> None:
+    page = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    for check in CHECKS:
+        assert f"| `{check.name}` | {'yes' if check.required else 'no'} |" in page, check.name
+    from fieldstream.testing.conformance._corpus import VALID_DOCUMENTS
+
+    sizes = ((len(VALID_DOCUMENTS), "hand-written documents"), (len(UTF8_DOCUMENTS), "UTF-8 documents"),
+             (len(SURROGATE_DOCUMENTS), "surrogate-pair documents"),
+             (len(INVALID_DOCUMENTS), "invalid\ndocuments"), (len(INVALID_UTF8), "invalid UTF-8 inputs"))
+    for count, what in sizes:
+        assert f"{count} {what}" in page, what
+    assert "<!-- conformance-table:start -->\nRan on Python" in page  # the generated table is there
+
+
+@pytest.mark.parametrize("name", sorted(adapters.PEERS))
+def test_each_shipped_adapter_reads_a_document(name: str) -> None:
+    factory, module = adapters.PEERS[name]
+    pytest.importorskip(module)
+    text = '{"a": [1, "x\\u00e9"], "b": null}'
+    r = conformance.drive(factory, [text[:7], text[7:]])
+    assert r.ok and same(r.final, json.loads(text)), r.error
+    assert factory().version
+    truncated = conformance.drive(factory, [text[:-1]])
+    if name != "json-repair":  # json-repair completes whatever it gets, by design
+        assert not truncated.ok
