@@ -129,7 +129,7 @@ class _Pydantic(_Reparse):
 
         from pydantic import TypeAdapter
 
-        self.version = _version("pydantic")
+        self.version = f"{_version('pydantic')} (pydantic-core {_version('pydantic-core')})"
         self._adapter: Any = TypeAdapter(_Any)
 
     def partial(self, prefix: Any) -> Any:
