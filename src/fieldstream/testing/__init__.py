@@ -24,8 +24,8 @@ checks any partial/incremental JSON parser through a small adapter: chunking inv
 that only grow, number flicker, truncated and invalid input rejected, UTF-8 and surrogate splits.
 Run it with ``python -m fieldstream.testing.conformance --adapter mod:fn``.
 
-This module only re-exports: the strategies live in ``fieldstream.testing._strategies`` and are
-imported on first use, so that the conformance suite does not need hypothesis.
+This module only re-exports the strategies of ``fieldstream.testing._strategies``. Without
+hypothesis they are missing (using one says so), and the conformance suite still works.
 
 Example: testing your own renderer (a consumer of fieldstream events) for chunking invariance::
 
@@ -52,23 +52,17 @@ Example: testing your own renderer (a consumer of fieldstream events) for chunki
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover
+try:
     from ._strategies import chunkings, json_texts, json_values, llm_deltas, model_instances, mutations
+except ModuleNotFoundError as _exc:  # hypothesis is optional: the conformance suite works without it
+    if _exc.name != "hypothesis":
+        raise
+    _MISSING = _exc
+
+    def __getattr__(name: str) -> object:
+        if name in __all__:
+            raise ImportError(f"fieldstream.testing.{name} needs hypothesis (pip install hypothesis)") \
+                from _MISSING
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["chunkings", "json_texts", "json_values", "llm_deltas", "model_instances", "mutations"]
-
-
-def __getattr__(name: str) -> Any:
-    """Import the hypothesis strategies lazily (PEP 562): ``hypothesis`` is needed only for them."""
-    if name in __all__:
-        value = getattr(importlib.import_module("._strategies", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
