@@ -324,8 +324,10 @@ def test_cli_exits_1_when_a_required_check_fails(tmp_path: Path, monkeypatch: py
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["--adapter", "my_adapters:Loads", "--check", "invalid_rejected", "--exit-zero"]) == 0
     capsys.readouterr()
-    with pytest.raises(SystemExit, match="module:function"):
-        main(["--adapter", "nope"])
+    for spec, why in (("nope", "expected module:function"), ("my_adapters:Nope", "AttributeError")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--adapter", spec])
+        assert exit_info.value.code == 2 and why in capsys.readouterr().err
 
 
 def test_docs_page_describes_every_check_and_the_corpus_sizes() -> None:

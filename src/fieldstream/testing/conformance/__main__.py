@@ -32,15 +32,16 @@ def _update_doc(page: str, table: str) -> None:
         fh.write(f"{head}{START}\n{table}{END}{tail}")
 
 
-def _resolve(spec: str) -> Any:
+def _resolve(parser: argparse.ArgumentParser, spec: str) -> Any:
+    """``mod:fn`` through :func:`pkgutil.resolve_name`, or a shipped adapter's short name."""
     if spec in PEERS:
         return PEERS[spec][0]
     if ":" not in spec:
-        raise SystemExit(f"--adapter {spec!r}: expected module:function, or one of {', '.join(PEERS)}")
+        parser.error(f"--adapter {spec!r}: expected module:function, or one of {', '.join(PEERS)}")
     try:
         return pkgutil.resolve_name(spec)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise SystemExit(f"--adapter {spec!r}: {type(exc).__name__}: {exc}") from exc
+        parser.error(f"--adapter {spec!r}: {type(exc).__name__}: {exc}")
 
 
 def _text_report(rep: Report) -> str:
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even if a required check fails")
     args = parser.parse_args(argv)
 
-    factories = [_resolve(spec) for spec in args.adapter]
+    factories = [_resolve(parser, spec) for spec in args.adapter]
     if args.all_peers:
         for name, (factory, module) in PEERS.items():
             if importlib.util.find_spec(module) is None:
