@@ -133,6 +133,56 @@ class DecodesEachDelta:
         return self.parser.value
 
 
+class LagsOneDelta:
+    """Shows the value as it was before the latest delta: always a prefix, but chunking-dependent."""
+
+    def __init__(self) -> None:
+        self.parser = fieldstream.Parser(events=False)
+        self.before: Any = None
+
+    def feed(self, delta: str) -> Any:
+        shown = self.before
+        self.parser.feed(delta)
+        self.before = self.parser.snapshot(copy=True)
+        return shown
+
+    def close(self) -> Any:
+        self.parser.close()
+        return self.parser.value
+
+
+class ClosesAndReparses:
+    """Completes the prefix (closes the open string and brackets) and json.loads it, as re-parsing
+    partial parsers do; a high surrogate escape at the end of the prefix is shown on its own."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.shown: Any = None
+
+    def feed(self, delta: str) -> Any:
+        self.text += delta
+        stack, in_string, escaped = [], False, False
+        for ch in self.text:
+            if in_string:
+                escaped = not escaped and ch == "\\"
+                in_string = escaped or ch != '"'
+            elif ch == '"':
+                in_string = True
+            elif ch in "[{":
+                stack.append("]" if ch == "[" else "}")
+            elif ch in "]}" and stack:
+                stack.pop()
+        tail = re.sub(r"\\(u[0-9a-fA-F]{0,3})?$", "", self.text) + '"' if in_string else self.text
+        try:
+            self.shown = json.loads(tail.rstrip(", \n") + "".join(reversed(stack)))
+        except ValueError:
+            pass
+        return self.shown
+
+    def close(self) -> Any:
+        return json.loads(self.text)
+
+
 # ------------------------------------------------------------------------------------------------ tests
 
 def test_fieldstream_passes_every_check() -> None:
@@ -179,6 +229,22 @@ def test_decoding_each_bytes_delta_alone_fails_the_utf8_check() -> None:
     assert utf8.outcome == "fail" and utf8.counterexample is not None
     assert "\ufffd" in utf8.counterexample.detail or "rejected" in utf8.counterexample.detail
     assert report.result("surrogate_escapes").outcome == "pass"  # str input is unaffected
+
+
+def test_an_adapter_that_lags_one_delta_fails_chunking_invariance_only() -> None:
+    report = run(LagsOneDelta, checks=["chunking_invariance", "prefix_snapshots", "final_value"])
+    inv = report.result("chunking_invariance")
+    assert inv.outcome == "fail" and inv.counterexample is not None
+    assert "fed one character at a time it shows" in inv.counterexample.detail
+    assert report.result("prefix_snapshots").outcome == "pass"
+    assert report.result("final_value").outcome == "pass"
+
+
+def test_a_reparser_that_shows_half_a_surrogate_pair_fails_the_surrogate_check() -> None:
+    report = run(ClosesAndReparses, checks=["surrogate_escapes"])
+    sur = report.result("surrogate_escapes")
+    assert sur.outcome == "fail" and sur.counterexample is not None
+    assert re.search(r"\\ud8[0-9a-f]{2}'? is not a prefix", sur.counterexample.detail, re.IGNORECASE)
 
 
 def test_utf8_check_is_not_applicable_without_bytes() -> None:
