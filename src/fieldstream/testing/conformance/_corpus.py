@@ -24,6 +24,7 @@ __all__ = [
     "VALID_DOCUMENTS",
     "Document",
     "build_corpus",
+    "cut",
     "hypothesis_documents",
     "strict_loads",
 ]
