@@ -28,7 +28,7 @@ from fieldstream.testing.conformance._corpus import (
     build_corpus,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ALL = {c.name for c in CHECKS}
 
 
