@@ -37,7 +37,7 @@ import json
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from itertools import islice
 from typing import Any, Protocol, runtime_checkable
@@ -543,8 +543,15 @@ def _key(data: dict[str, Any]) -> str:
     return json.dumps(data.get("json_path", ""), ensure_ascii=False)
 
 
-def _step(state: dict[str, Any], id: int, type: str, data: Any) -> None:
-    """Apply one frame to ``state`` in place (the rules are in :class:`RunSnapshot`'s docstring)."""
+_Pieces = dict[str, dict[str, list[str]]]  # call type -> path key -> text pieces not joined yet
+
+
+def _step(state: dict[str, Any], pieces: _Pieces, id: int, type: str, data: Any) -> None:
+    """Apply one frame to ``state`` in place (the rules are in :class:`RunSnapshot`'s docstring).
+
+    Chunk deltas go to ``pieces`` (joined by :func:`_join`), so that a long text costs O(total length)
+    rather than a copy of the text so far per delta.
+    """
     state["last_id"] = id
     if type == "result":
         state["result"] = data.get("result")
@@ -560,13 +567,18 @@ def _step(state: dict[str, Any], id: int, type: str, data: Any) -> None:
     if type == "stream_start":
         calls.pop(call_type, None)  # a retry starts over: drop, then re-add at the end
         calls[call_type] = _new_call()
+        pieces.pop(call_type, None)
         return
     call = calls.get(call_type)
     if call is None:
         call = calls[call_type] = _new_call()
     if type == "chunk":
         key = _key(data)
-        call["texts"][key] = call["texts"].get(key, "") + data.get("delta", "")
+        texts = call["texts"]
+        buf = pieces.setdefault(call_type, {}).get(key)
+        if buf is None:
+            buf = pieces[call_type][key] = [texts.setdefault(key, "")]
+        buf.append(data.get("delta", ""))
         if key not in call["status"]:
             call["status"][key] = "streaming"
     elif type == "field":
@@ -576,6 +588,27 @@ def _step(state: dict[str, Any], id: int, type: str, data: Any) -> None:
         call["status"][key] = "done" if valid else "invalid"
     elif type == "stream_end":
         call["ended"] = True
+        status = call["status"]
+        for key, value in status.items():
+            if value == "streaming":
+                status[key] = "done"
+
+
+def _join(state: dict[str, Any], pieces: _Pieces) -> None:
+    """Write the pending text pieces into ``state["calls"][...]["texts"]`` (keeps one piece each)."""
+    for call_type, bufs in pieces.items():
+        texts = state["calls"][call_type]["texts"]
+        for key, buf in bufs.items():
+            if len(buf) > 1:
+                buf[:] = ["".join(buf)]
+            texts[key] = buf[0]
+
+
+def _decode(frame: Frame | tuple[int, str, Any]) -> tuple[int, str, Any]:
+    if isinstance(frame, Frame):
+        return frame.id, frame.type, json.loads(frame.data)
+    id, type, data = frame
+    return id, type, json.loads(data) if isinstance(data, (str, bytes)) else data
 
 
 def fold_frames(frames: Iterable[Frame | tuple[int, str, Any]],
@@ -585,20 +618,18 @@ def fold_frames(frames: Iterable[Frame | tuple[int, str, Any]],
     A pure function: the same frames give the same state whatever way they are split
     (``fold_frames(b, fold_frames(a)) == fold_frames(a + b)``). Frames are :class:`Frame` (``data`` is
     JSON text) or ``(id, type, data)`` tuples whose ``data`` is text or an already decoded value.
+    Cost: O(total size of the frames), plus a copy of ``start``.
     """
     state = copy.deepcopy(start) if start is not None else _empty()
+    pieces: _Pieces = {}
     for frame in frames:
-        if isinstance(frame, Frame):
-            id, type, data = frame.id, frame.type, frame.data
-        else:
-            id, type, data = frame
-        _step(state, id, type, json.loads(data) if isinstance(data, (str, bytes)) else data)
+        _step(state, pieces, *_decode(frame))
+    _join(state, pieces)
     return state
 
 
-@dataclass
 class RunSnapshot:
-    """The state a resuming client needs, folded from a run's frames (incrementally, O(1) per frame).
+    """The state a resuming client needs, folded from a run's frames incrementally.
 
     The state is plain JSON (``to_json()`` is the ``data`` of a ``snapshot`` frame; the browser
     client folds frames with the same rules, so both sides agree)::
@@ -616,11 +647,17 @@ class RunSnapshot:
     ``texts[key]`` and marks the key ``streaming`` unless a ``field`` already settled it; ``field``
     stores ``value``/``valid``/``errors`` and marks the key ``done`` (valid) or ``invalid``;
     ``stream_start`` replaces the call's view with an empty one (a retry starts over); ``stream_end``
-    sets ``ended``; ``result`` sets ``result`` and ``has_result``; ``error`` stores its data in
-    ``error``; other types only advance ``last_id``.
+    sets ``ended`` and marks the keys still ``streaming`` (text without a ``field`` frame, such as a
+    plain-text ``think`` call) ``done``; ``result`` sets ``result`` and ``has_result``; ``error``
+    stores its data in ``error``; other types only advance ``last_id``.
+
+    ``apply`` costs O(size of the frame) (texts are joined only when ``state`` or ``to_json()`` is
+    read), so the run's owner can keep one per run and save it as a checkpoint every so often.
     """
 
-    state: dict[str, Any] = field(default_factory=_empty)
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        self._state = state if state is not None else _empty()
+        self._pieces: _Pieces = {}
 
     @classmethod
     def from_frames(cls, frames: Iterable[Frame | tuple[int, str, Any]]) -> RunSnapshot:
@@ -630,13 +667,19 @@ class RunSnapshot:
     def from_json(cls, text: str) -> RunSnapshot:
         return cls(json.loads(text))
 
-    def apply(self, frame: Frame) -> None:
-        """Fold one more frame in (in place; ids must follow ``last_id``)."""
-        _step(self.state, frame.id, frame.type, json.loads(frame.data))
+    def apply(self, frame: Frame | tuple[int, str, Any]) -> None:
+        """Fold one more frame in (frames in id order)."""
+        _step(self._state, self._pieces, *_decode(frame))
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The folded state (live: later ``apply`` calls change it)."""
+        _join(self._state, self._pieces)
+        return self._state
 
     @property
     def last_id(self) -> int:
-        return int(self.state["last_id"])
+        return int(self._state["last_id"])
 
     def to_json(self) -> str:
         return json.dumps(self.state, ensure_ascii=False, separators=(",", ":"))
