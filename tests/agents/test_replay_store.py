@@ -378,24 +378,23 @@ async def test_redis_follower_sees_frames_appended_and_finished_by_other_process
         assert proc.returncode == 0
         return list(json.loads(out))
 
-    a = asyncio.ensure_future(spawn("a", 0))
-    b = asyncio.ensure_future(spawn("b", 121))  # finishes the run once all 121 frames are in
-    while await store.last_id("r") < 5:  # let the other processes start appending, then interleave
+    other = asyncio.ensure_future(spawn("other", 81))  # finishes the run once all 81 frames are in
+    while await store.last_id("r") < 5:  # let the other process start appending, then interleave
         await asyncio.sleep(0.01)
     local = []
     for i in range(40):
         local.append(await store.append("r", "chunk", json.dumps({"tag": "local", "i": i})))
         await asyncio.sleep(0.002)
-    ids = await a + await b + local
-    assert sorted(ids) == list(range(2, 122))  # atomic across processes: no id twice
+    ids = await other + local
+    assert sorted(ids) == list(range(2, 82))  # atomic across processes: no id twice
     for k, follower in enumerate(followers):
         frames = await follower
-        assert [f.id for f in frames] == list(range(k + 1, 122))
+        assert [f.id for f in frames] == list(range(k + 1, 82))
     by_tag: dict[str, list[int]] = {}
     for f in frames:
         d = json.loads(f.data)
         by_tag.setdefault(d["tag"], []).append(d["i"])
-    assert by_tag == {tag: list(range(40)) for tag in ("a", "b", "local")}  # each writer's order kept
+    assert by_tag == {tag: list(range(40)) for tag in ("other", "local")}  # each writer's order kept
     assert await store.status("r") is RunStatus.FINISHED
     await store.close()
 
@@ -424,6 +423,22 @@ async def test_redis_store_accepts_a_client_and_leaves_it_open(redis_url: str) -
     assert await store.read("r", 0) == [Frame(1, "chunk", "{}")]
     await store.close()
     assert await client.ping()
+    await client.aclose()
+
+
+@asynctest
+async def test_redis_follow_blocks_less_than_the_client_socket_timeout(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=0.2)
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    await store.append("r", "chunk", "{}")
+    follower = asyncio.create_task(collect(store, "r", 0))
+    await asyncio.sleep(0.5)  # several XREAD BLOCKs of 0.1 s: none of them hits the socket timeout
+    assert not follower.done()
+    await store.append("r", "chunk", "[]")
+    await store.finish("r")
+    assert [f.data for f in await follower] == ["{}", "[]"]
     await client.aclose()
 
 

@@ -325,7 +325,8 @@ class MemoryStore(_Base):
 #                   fields t (type) and d (data); finish() adds the end marker "<last>-1", which wakes
 #                   blocked XREADs without using up a frame id.
 #   <prefix>{id}:m  hash: last (the counter), status (running/finished), snap_upto, snap
-#   <prefix>{id}:x  tombstone, set by finish() with a TTL longer than the run's: "expired" vs "unknown".
+#   <prefix>{id}:x  tombstone, with a TTL longer than the run's (refreshed by append() and finish()):
+#                   once the run's keys expired, it tells "expired" from "unknown".
 _APPEND = """
 local status = redis.call('HGET', KEYS[2], 'status')
 if status == 'finished' then return -1 end
@@ -338,8 +339,14 @@ else
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[6])
 return n
+"""
+
+_SAVE_SNAPSHOT = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'snap_upto', ARGV[1], 'snap', ARGV[2])
+return 1
 """
 
 _FINISH = """
@@ -382,10 +389,11 @@ class RedisStore(_Base):
     is running, one ``XREAD BLOCK``. ``ttl``: seconds a finished run is kept (``EXPIRE``);
     ``idle_ttl``: a running run is dropped after that long without a frame (its process died);
     ``tombstone_ttl``: how long ``status()`` still says ``EXPIRED`` after that. Each blocked follower
-    holds one connection of the client's pool while it waits.
+    holds one connection of the client's pool while it waits (``follow`` blocks at most 30 s, or half
+    the client's ``socket_timeout``, per ``XREAD``, then reads again).
     """
 
-    def __init__(self, url_or_client: Any = "redis://127.0.0.1:6379/0", *, maxlen: int = 10_000,
+    def __init__(self, url_or_client: Any, *, maxlen: int = 10_000,
                  ttl: float = 600.0, idle_ttl: float = 3600.0, tombstone_ttl: float = 86_400.0,
                  approximate: bool = True, prefix: str = "fieldstream:run:", batch: int = 1_000) -> None:
         import redis.asyncio as aioredis
@@ -407,6 +415,12 @@ class RedisStore(_Base):
         self.batch = batch
         self._append = self._client.register_script(_APPEND)
         self._finish = self._client.register_script(_FINISH)
+        self._save_snapshot = self._client.register_script(_SAVE_SNAPSHOT)
+        # a blocked XREAD must return before the client's socket timeout, if it has one
+        pool = getattr(self._client, "connection_pool", None)
+        timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
+        if timeout:
+            self._FOLLOW_BLOCK_MS = max(1, min(self._FOLLOW_BLOCK_MS, int(timeout * 1000 / 2)))
 
     @property
     def client(self) -> Any:
@@ -426,8 +440,10 @@ class RedisStore(_Base):
 
     async def append(self, run_id: str, type: str, data: str) -> int:
         """Store one frame and return its id (the run is created by its first frame)."""
+        idle = self._seconds(self.idle_ttl)
         n = int(await self._append(keys=self._keys(run_id), args=[
-            type, data, self.maxlen, self._seconds(self.idle_ttl), "1" if self.approximate else "0"]))
+            type, data, self.maxlen, idle, "1" if self.approximate else "0",
+            idle + self._seconds(self.tombstone_ttl)]))
         if n < 0:
             raise RunFinishedError(run_id)
         return n
@@ -502,10 +518,8 @@ class RedisStore(_Base):
         return int(last)
 
     async def save_snapshot(self, run_id: str, upto: int, data: str) -> None:
-        meta = self._keys(run_id)[1]
-        if not await self._client.exists(meta):
+        if not int(await self._save_snapshot(keys=self._keys(run_id), args=[upto, data])):
             raise await self._unknown(run_id)
-        await self._client.hset(meta, mapping={"snap_upto": upto, "snap": data})
 
     async def load_snapshot(self, run_id: str) -> tuple[int, str] | None:
         meta = self._keys(run_id)[1]
