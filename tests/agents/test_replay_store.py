@@ -430,11 +430,12 @@ async def test_redis_store_accepts_a_client_and_leaves_it_open(redis_url: str) -
 async def test_redis_follow_blocks_less_than_the_client_socket_timeout(redis_url: str) -> None:
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_url, socket_timeout=0.2)
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=1.0)
     store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    assert store._FOLLOW_BLOCK_MS == 500
     await store.append("r", "chunk", "{}")
     follower = asyncio.create_task(collect(store, "r", 0))
-    await asyncio.sleep(0.5)  # several XREAD BLOCKs of 0.1 s: none of them hits the socket timeout
+    await asyncio.sleep(0.7)  # an XREAD BLOCK of 0.5 s returned empty, the next one is waiting
     assert not follower.done()
     await store.append("r", "chunk", "[]")
     await store.finish("r")
