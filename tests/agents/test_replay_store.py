@@ -145,8 +145,8 @@ async def test_follow_after_every_k_while_appending_gets_exactly_the_rest(env: E
     store = env.make()
     n = 30
     followers: dict[int, asyncio.Task[list[Frame]]] = {}
-    followers[0] = asyncio.create_task(collect(store, "r", 0))
     await store.append("r", "stream_start", data(0))  # the run exists from its first frame on
+    followers[0] = asyncio.create_task(collect(store, "r", 0))
     followers[1] = asyncio.create_task(collect(store, "r", 1))
     for i in range(2, n + 1):
         await store.append("r", "chunk", data(i - 1))
@@ -427,15 +427,47 @@ async def test_redis_store_accepts_a_client_and_leaves_it_open(redis_url: str) -
 
 
 @asynctest
+async def test_redis_followers_of_many_runs_share_one_listener_connection(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    # no socket timeout: the listener's XREAD blocks 30 s, so only CLIENT UNBLOCK can add new streams
+    pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=3, timeout=WAIT,
+                                                    socket_timeout=None)
+    client = aioredis.Redis(connection_pool=pool)
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    runs = [f"r{i}" for i in range(20)]
+    for run_id in runs[:10]:
+        await store.append(run_id, "chunk", data(0))
+    followers = [asyncio.create_task(collect(store, r, 1)) for r in runs[:10] for _ in range(10)]
+    await asyncio.sleep(0.1)  # the listener blocks on the first ten runs
+    for run_id in runs[10:]:  # new streams while it blocks: CLIENT UNBLOCK, then one XREAD for all
+        await store.append(run_id, "chunk", data(0))
+        followers += [asyncio.create_task(collect(store, run_id, 1)) for _ in range(10)]
+    await asyncio.sleep(0.1)
+    # the new runs first (the old ones get nothing meanwhile, so nothing else wakes the listener)
+    for group, tasks in ((runs[10:], followers[100:]), (runs[:10], followers[:100])):
+        for i in range(1, 4):
+            for run_id in group:
+                await store.append(run_id, "chunk", data(i))
+        for run_id in group:
+            await store.finish(run_id)
+        for task in tasks:
+            assert [f.data for f in await task] == [data(1), data(2), data(3)]
+    assert all(task.done() for task in followers)  # 200 followers on a pool of 3 connections
+    await store.close()
+    await client.aclose()
+
+
+@asynctest
 async def test_redis_follow_blocks_less_than_the_client_socket_timeout(redis_url: str) -> None:
     import redis.asyncio as aioredis
 
     client = aioredis.Redis.from_url(redis_url, socket_timeout=1.0)
     store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
-    assert store._FOLLOW_BLOCK_MS == 500
+    assert [store._block_ms(t) for t in (None, 0, 1.0, 5, 600)] == [30_000, 30_000, 500, 2500, 30_000]
     await store.append("r", "chunk", "{}")
     follower = asyncio.create_task(collect(store, "r", 0))
-    await asyncio.sleep(0.7)  # an XREAD BLOCK of 0.5 s returned empty, the next one is waiting
+    await asyncio.sleep(1.2)  # XREAD BLOCKs of 0.5 s returned empty, none hit the 1 s timeout
     assert not follower.done()
     await store.append("r", "chunk", "[]")
     await store.finish("r")

@@ -378,6 +378,15 @@ def _frames(entries: Sequence[Any]) -> list[Frame]:
     return out
 
 
+class _Watch:
+    __slots__ = ("afters", "error", "event")
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.error: BaseException | None = None
+        self.afters: dict[int, int] = {}  # id waited after -> number of followers waiting after it
+
+
 class RedisStore(_Base):
     """Frames in Redis Streams, shared by every process that uses the same Redis database.
 
@@ -386,11 +395,17 @@ class RedisStore(_Base):
     and ``XADD`` with the explicit id ``n-0`` and ``MAXLEN ~ maxlen`` (``approximate=False`` trims
     exactly, which costs more), so ids are atomic across processes and the Redis id is the frame id.
     ``read`` is one ``MULTI`` (status, last id, ``XRANGE``) and, when there is nothing new and the run
-    is running, one ``XREAD BLOCK``. ``ttl``: seconds a finished run is kept (``EXPIRE``);
-    ``idle_ttl``: a running run is dropped after that long without a frame (its process died);
-    ``tombstone_ttl``: how long ``status()`` still says ``EXPIRED`` after that. Each blocked follower
-    holds one connection of the client's pool while it waits (``follow`` blocks at most 30 s, or half
-    the client's ``socket_timeout``, per ``XREAD``, then reads again).
+    is running, a wait for the listener's ``XREAD BLOCK`` and one more ``MULTI``.
+
+    ``ttl``: seconds a finished run is kept (``EXPIRE``); ``idle_ttl``: a running run is dropped after
+    that long without a frame (its process died); ``tombstone_ttl``: how long ``status()`` still says
+    ``EXPIRED`` after that.
+
+    A waiting follower holds no connection: one listener task per store multiplexes all of them on a
+    single ``XREAD BLOCK`` connection (blocking at most 30 s, or half the connection's
+    ``socket_timeout``, at a time), interrupted with ``CLIENT UNBLOCK`` when a follower needs a
+    stream it does not cover yet. So a process needs one connection for the listener plus one per
+    command in flight.
     """
 
     def __init__(self, url_or_client: Any, *, maxlen: int = 10_000,
@@ -416,11 +431,12 @@ class RedisStore(_Base):
         self._append = self._client.register_script(_APPEND)
         self._finish = self._client.register_script(_FINISH)
         self._save_snapshot = self._client.register_script(_SAVE_SNAPSHOT)
-        # a blocked XREAD must return before the client's socket timeout, if it has one
-        pool = getattr(self._client, "connection_pool", None)
-        timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
-        if timeout:
-            self._FOLLOW_BLOCK_MS = max(1, min(self._FOLLOW_BLOCK_MS, int(timeout * 1000 / 2)))
+        self._watches: dict[str, _Watch] = {}
+        self._listener: asyncio.Future[None] | None = None
+        self._listener_id: int | None = None
+        self._dirty = False
+        self._kicker: asyncio.Future[None] | None = None
+        self._closed = False
 
     @property
     def client(self) -> Any:
@@ -468,18 +484,100 @@ class RedisStore(_Base):
         frames, finished, _ = await self._state(run_id, after)
         if frames or finished or block_ms <= 0:
             return frames, finished
-        # Nothing after `after` yet: XREAD returns at once if something arrived since the MULTI.
-        reply = await self._client.xread({self._keys(run_id)[0]: f"{after}-0"}, count=self.batch,
-                                         block=block_ms)
-        if not reply:
-            return [], False
-        entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
-        frames = _frames(entries)
-        if not frames:  # only the end marker: finished
-            return [], True
-        if frames[0].id != after + 1:
-            raise FrameGoneError(run_id, after, frames[0].id)
-        return frames, False
+        key = self._keys(run_id)[0]
+        deadline = time.monotonic() + block_ms / 1000
+        while True:
+            watch = self._watch(key, after)
+            try:
+                await asyncio.wait_for(watch.event.wait(), deadline - time.monotonic())
+            except asyncio.TimeoutError:
+                return [], False
+            finally:
+                self._unwatch(key, watch, after)
+            if watch.error is not None:
+                raise watch.error
+            frames, finished, _ = await self._state(run_id, after)
+            if frames or finished or time.monotonic() >= deadline:
+                return frames, finished
+
+    # One listener per store multiplexes every waiting follower of this process onto one connection:
+    # a single XREAD BLOCK over the streams being waited for (from the smallest id waited after), so
+    # 500 followers cost one connection, not 500. When a follower needs a stream (or an id) the
+    # blocked XREAD does not cover, the listener is interrupted with CLIENT UNBLOCK and re-issues it.
+    def _watch(self, key: str, after: int) -> _Watch:
+        if self._closed:
+            raise UsageError("the replay store is closed")
+        watch = self._watches.get(key)
+        kick = watch is None or after < min(watch.afters, default=after + 1)
+        if watch is None:
+            watch = self._watches[key] = _Watch()
+        watch.afters[after] = watch.afters.get(after, 0) + 1
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.ensure_future(self._listen())
+        elif kick:
+            self._dirty = True
+            if self._kicker is None or self._kicker.done():
+                self._kicker = asyncio.ensure_future(self._kick())
+        return watch
+
+    def _unwatch(self, key: str, watch: _Watch, after: int) -> None:
+        left = watch.afters.get(after, 0) - 1
+        if left > 0:
+            watch.afters[after] = left
+        else:
+            watch.afters.pop(after, None)
+        if not watch.afters and self._watches.get(key) is watch:
+            del self._watches[key]
+
+    async def _kick(self) -> None:
+        """Interrupt the listener's XREAD until it has rebuilt its stream list (``_dirty`` cleared)."""
+        while self._dirty and self._listener is not None and not self._listener.done():
+            if self._listener_id is not None and await self._client.client_unblock(self._listener_id):
+                return
+            await asyncio.sleep(0.001)  # the listener is between two XREADs: it rebuilds or blocks soon
+
+    @staticmethod
+    def _block_ms(socket_timeout: float | None) -> int:
+        """How long one XREAD may block: 30 s, or half the connection's read timeout if it has one."""
+        if not socket_timeout:
+            return 30_000
+        return max(1, min(30_000, int(socket_timeout * 500)))
+
+    async def _listen(self) -> None:
+        conn = self._client.client()  # one dedicated connection (CLIENT UNBLOCK needs its id)
+        try:
+            self._listener_id = int(await conn.client_id())
+            # redis-py 8 gives connections a 5 s read timeout unless told otherwise: stay below it
+            block = self._block_ms(getattr(conn.connection, "socket_timeout", None))
+            while self._watches:
+                self._dirty = False
+                streams = {key: f"{min(w.afters)}-0" for key, w in self._watches.items()}
+                reply = await conn.xread(streams, block=block)
+                items = reply.items() if isinstance(reply, dict) else (reply or [])
+                for name, _entries in items:
+                    watch = self._watches.pop(_text(name), None)
+                    if watch is not None:
+                        watch.event.set()  # its followers re-read with XRANGE (and watch again if needed)
+            self._retire()  # no await between the last check of _watches and this: no watch is lost
+        except BaseException as exc:  # Redis failed, or close(): the waiting followers raise it
+            self._retire()
+            error: BaseException = exc
+            if isinstance(exc, asyncio.CancelledError):
+                error = UsageError("the replay store is closed")
+            for watch in self._watches.values():
+                watch.error = error
+                watch.event.set()
+            self._watches.clear()
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            await conn.aclose()
+
+    def _retire(self) -> None:
+        """Forget this listener at once, so that the next ``_watch`` starts a new one."""
+        if self._listener is asyncio.current_task():
+            self._listener = None
+            self._listener_id = None
 
     async def finish(self, run_id: str) -> None:
         """Mark the run finished (idempotent); it is kept ``ttl`` seconds from now."""
@@ -531,7 +629,15 @@ class RedisStore(_Base):
         return int(upto), _text(data)
 
     async def close(self) -> None:
-        """Close the client if this store created it."""
+        """Stop the listener (waiting followers raise :class:`UsageError`); close an owned client."""
+        self._closed = True
+        for task in (self._kicker, self._listener):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
         if self._owned:
             closer = getattr(self._client, "aclose", None) or self._client.close
             await closer()
