@@ -413,14 +413,25 @@ async def test_redis_approximate_trim_keeps_a_contiguous_tail(redis_url: str) ->
     await store.close()
 
 
+@pytest.mark.parametrize(("protocol", "decode"), [(2, False), (2, True), (3, False), (3, True)])
 @asynctest
-async def test_redis_store_accepts_a_client_and_leaves_it_open(redis_url: str) -> None:
+async def test_redis_store_accepts_any_client_and_leaves_it_open(redis_url: str, protocol: int,
+                                                                  decode: bool) -> None:
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = aioredis.Redis.from_url(redis_url, protocol=protocol, decode_responses=decode)
     store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
     assert await store.append("r", "chunk", "{}") == 1
     assert await store.read("r", 0) == [Frame(1, "chunk", "{}")]
+    reader = asyncio.create_task(store.read("r", 1, block_ms=int(WAIT * 1000)))  # via the listener
+    await asyncio.sleep(0.05)
+    await store.append("r", "chunk", "[]")
+    assert await reader == [Frame(2, "chunk", "[]")]
+    follower = asyncio.create_task(collect(store, "r", 2))
+    await asyncio.sleep(0.05)
+    await store.finish("r")
+    assert await follower == []
+    assert (await store.status("r"), await store.oldest_id("r")) == (RunStatus.FINISHED, 1)
     await store.close()
     assert await client.ping()
     await client.aclose()

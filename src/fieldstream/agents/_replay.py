@@ -379,12 +379,14 @@ def _frames(entries: Sequence[Any]) -> list[Frame]:
 
 
 class _Watch:
-    __slots__ = ("afters", "error", "event")
+    __slots__ = ("afters", "error", "event", "finished", "frames")
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
-        self.error: BaseException | None = None
         self.afters: dict[int, int] = {}  # id waited after -> number of followers waiting after it
+        self.frames: list[Frame] = []  # what the listener's XREAD returned for the stream
+        self.finished = False  # ... including the end marker
+        self.error: BaseException | None = None
 
 
 class RedisStore(_Base):
@@ -404,19 +406,25 @@ class RedisStore(_Base):
     A waiting follower holds no connection: one listener task per store multiplexes all of them on a
     single ``XREAD BLOCK`` connection (blocking at most 30 s, or half the connection's
     ``socket_timeout``, at a time), interrupted with ``CLIENT UNBLOCK`` when a follower needs a
-    stream it does not cover yet. So a process needs one connection for the listener plus one per
-    command in flight.
+    stream it does not cover yet; the frames it reads are handed to the waiting followers of that
+    stream, so 500 followers of one run cost one ``XREAD`` per batch of frames, not 500 ``XRANGE``.
+    A process needs one connection for the listener plus one per command in flight: from a URL the
+    store makes a ``BlockingConnectionPool`` of ``max_connections`` (commands wait for a free
+    connection instead of failing); give your own client such a pool too when many runs are followed.
     """
 
     def __init__(self, url_or_client: Any, *, maxlen: int = 10_000,
                  ttl: float = 600.0, idle_ttl: float = 3600.0, tombstone_ttl: float = 86_400.0,
-                 approximate: bool = True, prefix: str = "fieldstream:run:", batch: int = 1_000) -> None:
+                 approximate: bool = True, prefix: str = "fieldstream:run:", batch: int = 1_000,
+                 max_connections: int = 50) -> None:
         import redis.asyncio as aioredis
 
         if maxlen < 1 or batch < 1:
             raise UsageError("maxlen and batch must be >= 1")
         if isinstance(url_or_client, str):
-            self._client: Any = aioredis.Redis.from_url(url_or_client)
+            pool = aioredis.BlockingConnectionPool.from_url(url_or_client, max_connections=max_connections,
+                                                            timeout=None)
+            self._client: Any = aioredis.Redis(connection_pool=pool)
             self._owned = True
         else:
             self._client = url_or_client
@@ -496,6 +504,11 @@ class RedisStore(_Base):
                 self._unwatch(key, watch, after)
             if watch.error is not None:
                 raise watch.error
+            frames = [frame for frame in watch.frames if frame.id > after]
+            if frames and frames[0].id == after + 1:  # the listener read them for us: no round trip
+                return frames, False
+            if not frames and watch.finished:
+                return [], True
             frames, finished, _ = await self._state(run_id, after)
             if frames or finished or time.monotonic() >= deadline:
                 return frames, finished
@@ -552,12 +565,15 @@ class RedisStore(_Base):
             while self._watches:
                 self._dirty = False
                 streams = {key: f"{min(w.afters)}-0" for key, w in self._watches.items()}
-                reply = await conn.xread(streams, block=block)
-                items = reply.items() if isinstance(reply, dict) else (reply or [])
-                for name, _entries in items:
+                reply = await conn.xread(streams, count=self.batch, block=block)
+                # RESP2: [[name, entries], ...]; RESP3: {name: [entries]}
+                items = ((k, v[0]) for k, v in reply.items()) if isinstance(reply, dict) else (reply or [])
+                for name, entries in items:
                     watch = self._watches.pop(_text(name), None)
-                    if watch is not None:
-                        watch.event.set()  # its followers re-read with XRANGE (and watch again if needed)
+                    if watch is not None:  # its followers take the frames (or re-read, or watch again)
+                        watch.frames = _frames(entries)
+                        watch.finished = len(watch.frames) < len(entries)  # the end marker came
+                        watch.event.set()
             self._retire()  # no await between the last check of _watches and this: no watch is lost
         except BaseException as exc:  # Redis failed, or close(): the waiting followers raise it
             self._retire()
