@@ -149,7 +149,10 @@ class _Base:
 
     _FOLLOW_BLOCK_MS = 30_000
 
-    async def _read(self, run_id: str, after: int, block_ms: int) -> tuple[list[Frame], bool]:
+    async def _read(self, run_id: str, after: int, block_ms: int,
+                    live: bool = False) -> tuple[list[Frame], bool]:
+        """The frames after ``after`` and whether the run is finished; ``live``: the caller got
+        frames up to ``after`` from this store a moment ago (a store may skip checks then)."""
         raise NotImplementedError
 
     async def read(self, run_id: str, after: int, *, block_ms: int = 0) -> list[Frame]:
@@ -166,8 +169,10 @@ class _Base:
         """
         if after < 0:
             raise UsageError(f"after must be >= 0, not {after}")
+        live = False
         while True:
-            frames, finished = await self._read(run_id, after, self._FOLLOW_BLOCK_MS)
+            frames, finished = await self._read(run_id, after, self._FOLLOW_BLOCK_MS, live)
+            live = True
             for frame in frames:
                 yield frame
             if frames:
@@ -261,7 +266,8 @@ class MemoryStore(_Base):
         run.notify()
         return run.last
 
-    async def _read(self, run_id: str, after: int, block_ms: int) -> tuple[list[Frame], bool]:
+    async def _read(self, run_id: str, after: int, block_ms: int,
+                    live: bool = False) -> tuple[list[Frame], bool]:
         deadline = None
         while True:
             run = self._get(run_id)
@@ -488,18 +494,24 @@ class RedisStore(_Base):
             raise FrameGoneError(run_id, after, frames[0].id if frames else last_id + 1)
         return frames, _text(status) == "finished", last_id
 
-    async def _read(self, run_id: str, after: int, block_ms: int) -> tuple[list[Frame], bool]:
-        frames, finished, _ = await self._state(run_id, after)
-        if frames or finished or block_ms <= 0:
-            return frames, finished
+    async def _read(self, run_id: str, after: int, block_ms: int,
+                    live: bool = False) -> tuple[list[Frame], bool]:
+        # A live follower skips the MULTI and waits at once: the listener's XREAD from `after`
+        # returns at once if frames came meanwhile, and anything unusual (a gap, nothing new, the end
+        # marker) falls back to the MULTI below, which checks the run, the trim and the end.
+        if not live or block_ms <= 0:
+            frames, finished, _ = await self._state(run_id, after)
+            if frames or finished or block_ms <= 0:
+                return frames, finished
         key = self._keys(run_id)[0]
         deadline = time.monotonic() + block_ms / 1000
         while True:
             watch = self._watch(key, after)
             try:
                 await asyncio.wait_for(watch.event.wait(), deadline - time.monotonic())
-            except asyncio.TimeoutError:
-                return [], False
+            except asyncio.TimeoutError:  # nothing came: is the run still there (it may have expired)?
+                frames, finished, _ = await self._state(run_id, after)
+                return frames, finished
             finally:
                 self._unwatch(key, watch, after)
             if watch.error is not None:
