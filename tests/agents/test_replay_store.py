@@ -470,6 +470,18 @@ async def test_redis_followers_of_many_runs_share_one_listener_connection(redis_
 
 
 @asynctest
+async def test_redis_idle_running_run_expires_and_its_follower_stops(redis_url: str) -> None:
+    store = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:", idle_ttl=1)
+    store._FOLLOW_BLOCK_MS = 200  # followers re-check the run this often when nothing comes
+    await store.append("r", "chunk", "{}")  # and then its process dies: no more frames, no finish
+    with pytest.raises(UnknownRunError) as info:
+        await collect(store, "r", 0)
+    assert info.value.expired
+    assert await store.status("r") is RunStatus.EXPIRED
+    await store.close()
+
+
+@asynctest
 async def test_redis_follow_blocks_less_than_the_client_socket_timeout(redis_url: str) -> None:
     import redis.asyncio as aioredis
 
