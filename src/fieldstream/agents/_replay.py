@@ -24,6 +24,19 @@ The contract (:class:`ReplayStore`, tested with one parametrised suite for both 
   that a client whose frames were trimmed can get the state up to ``upto`` and then the frames after
   it. The run's owner saves one every so often (more often than frames are trimmed).
 
+Resuming with ``Last-Event-ID: N`` (what a server does; the test suite runs it for every N)::
+
+    try:
+        async for frame in store.follow(run_id, N): send(frame)
+    except FrameGoneError:                       # frames after N were trimmed
+        upto, state = await store.load_snapshot(run_id)
+        send(Frame(upto, "snapshot", state))     # the state up to frame `upto` (RunSnapshot)
+        async for frame in store.follow(run_id, upto): send(frame)
+
+The owner of a run keeps a :class:`RunSnapshot`, applies each frame it appends, and saves
+``to_json()`` every K frames with K below the store's frame limit, so the frames after the last
+checkpoint are always still kept.
+
 Two implementations: :class:`MemoryStore` (one process, one event loop; the embedded default) and
 :class:`RedisStore` (Redis Streams; several worker processes share it, so a reconnect may land on
 any worker). ``redis`` is imported only when a :class:`RedisStore` is created.
