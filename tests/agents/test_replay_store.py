@@ -271,14 +271,13 @@ async def test_unknown_run_raises(env: Env) -> None:
 
 @asynctest
 async def test_finished_runs_expire_after_the_ttl(env: Env) -> None:
-    store = env.make(ttl=1)
+    store = env.make(ttl=0.6)
     await store.append("done", "chunk", data(0))
     await store.append("live", "chunk", data(0))
     await store.finish("done")
-    await env.advance(0.2)
     assert await store.status("done") is RunStatus.FINISHED
     assert [f.id for f in await collect(store, "done", 0)] == [1]
-    await env.advance(1.1)
+    await env.advance(0.8)
     assert await store.status("done") is RunStatus.EXPIRED
     assert await store.status("live") is RunStatus.RUNNING  # running runs are not subject to the ttl
     with pytest.raises(UnknownRunError) as info:
@@ -343,8 +342,14 @@ def test_memory_store_rejects_bad_bounds() -> None:
 
 # ------------------------------------------------------------------------------------------- redis
 APPENDER = """
-import asyncio, json, sys
+import asyncio, json, sys, types
+import fieldstream
+# load the store without the agents package's __init__ (pydantic, httpx): it needs neither
+agents = types.ModuleType("fieldstream.agents")
+agents.__path__ = [fieldstream.__path__[0] + "/agents"]
+sys.modules["fieldstream.agents"] = agents
 from fieldstream.agents._replay import RedisStore
+assert "pydantic" not in sys.modules and "httpx" not in sys.modules
 
 async def main(url, prefix, run_id, n, tag, finish_at):
     store = RedisStore(url, prefix=prefix)
@@ -471,7 +476,7 @@ async def test_redis_followers_of_many_runs_share_one_listener_connection(redis_
 
 @asynctest
 async def test_redis_idle_running_run_expires_and_its_follower_stops(redis_url: str) -> None:
-    store = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:", idle_ttl=1)
+    store = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:", idle_ttl=0.5)
     store._FOLLOW_BLOCK_MS = 200  # followers re-check the run this often when nothing comes
     await store.append("r", "chunk", "{}")  # and then its process dies: no more frames, no finish
     with pytest.raises(UnknownRunError) as info:

@@ -356,9 +356,9 @@ if ARGV[5] == '1' then
 else
   redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], n .. '-0', 't', ARGV[1], 'd', ARGV[2])
 end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('SET', KEYS[3], '1', 'EX', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[6])
 return n
 """
 
@@ -375,9 +375,9 @@ if status == 'finished' then return 0 end
 local last = redis.call('HGET', KEYS[2], 'last')
 redis.call('HSET', KEYS[2], 'status', 'finished')
 redis.call('XADD', KEYS[1], last .. '-1', 't', '', 'd', '')
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
 return 1
 """
 
@@ -418,7 +418,7 @@ class RedisStore(_Base):
     ``read`` is one ``MULTI`` (status, last id, ``XRANGE``) and, when there is nothing new and the run
     is running, a wait for the listener's ``XREAD BLOCK`` and one more ``MULTI``.
 
-    ``ttl``: seconds a finished run is kept (``EXPIRE``); ``idle_ttl``: a running run is dropped after
+    ``ttl``: seconds a finished run is kept (``PEXPIRE``); ``idle_ttl``: a running run is dropped after
     that long without a frame (its process died); ``tombstone_ttl``: how long ``status()`` still says
     ``EXPIRED`` after that.
 
@@ -475,18 +475,18 @@ class RedisStore(_Base):
         return f"{base}:f", f"{base}:m", f"{base}:x"
 
     @staticmethod
-    def _seconds(value: float) -> int:
-        return max(1, round(value))
+    def _ms(seconds: float) -> int:
+        return max(1, round(seconds * 1000))
 
     async def _unknown(self, run_id: str) -> UnknownRunError:
         return UnknownRunError(run_id, expired=bool(await self._client.exists(self._keys(run_id)[2])))
 
     async def append(self, run_id: str, type: str, data: str) -> int:
         """Store one frame and return its id (the run is created by its first frame)."""
-        idle = self._seconds(self.idle_ttl)
+        idle = self._ms(self.idle_ttl)
         n = int(await self._append(keys=self._keys(run_id), args=[
             type, data, self.maxlen, idle, "1" if self.approximate else "0",
-            idle + self._seconds(self.tombstone_ttl)]))
+            idle + self._ms(self.tombstone_ttl)]))
         if n < 0:
             raise RunFinishedError(run_id)
         return n
@@ -622,9 +622,9 @@ class RedisStore(_Base):
 
     async def finish(self, run_id: str) -> None:
         """Mark the run finished (idempotent); it is kept ``ttl`` seconds from now."""
-        ttl = self._seconds(self.ttl)
+        ttl = self._ms(self.ttl)
         done = int(await self._finish(keys=self._keys(run_id),
-                                      args=[ttl, ttl + self._seconds(self.tombstone_ttl)]))
+                                      args=[ttl, ttl + self._ms(self.tombstone_ttl)]))
         if done < 0:
             raise await self._unknown(run_id)
 
