@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import random
 import subprocess
 import sys
 import uuid
@@ -204,6 +205,39 @@ async def test_read_waits_for_the_next_frame(env: Env) -> None:
     await store.append("r", "chunk", data(1))
     assert await asyncio.wait_for(reader, WAIT) == [Frame(2, "chunk", data(1))]
     assert await store.read("r", 2, block_ms=20) == []  # times out empty: still running
+
+
+@asynctest
+async def test_followers_joining_and_leaving_many_runs_each_get_exactly_their_frames(env: Env) -> None:
+    store = env.make()
+    rng = random.Random(7)
+    runs = [f"run{i}" for i in range(5)]
+    last = dict.fromkeys(runs, 0)
+    followers: list[tuple[str, int, asyncio.Task[list[Frame]]]] = []
+    for _ in range(150):
+        run_id = rng.choice(runs)
+        last[run_id] = await store.append(run_id, "chunk", data(last[run_id]))
+        if rng.random() < 0.3:  # a client (re)connects after a random frame it has seen
+            target = rng.choice(runs)
+            if last[target]:
+                k = rng.randint(0, last[target])
+                followers.append((target, k, asyncio.create_task(collect(store, target, k))))
+        if followers and rng.random() < 0.1:  # a client goes away
+            rng.choice(followers)[2].cancel()
+        if rng.random() < 0.3:
+            await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
+    for run_id in runs:
+        await store.finish(run_id)
+    checked = 0
+    for run_id, k, task in followers:
+        try:
+            frames = await task
+        except asyncio.CancelledError:
+            continue
+        assert [(f.id, f.data) for f in frames] == [(n, data(n - 1)) for n in range(k + 1, last[run_id] + 1)]
+        checked += 1
+    assert checked > 20
 
 
 @asynctest
