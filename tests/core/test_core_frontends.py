@@ -174,7 +174,8 @@ def test_public_api_exports_what_is_documented() -> None:
         assert hasattr(fieldstream, name), name
     assert issubclass(fieldstream.StreamError, ValueError)
     assert issubclass(fieldstream.ParserClosedError, fieldstream.StreamError)
-    assert {k.value for k in ErrorKind} >= {
-        "unexpected_character", "invalid_literal", "invalid_number", "invalid_escape", "control_character",
+    assert {k.value for k in ErrorKind} == {
+        "expected_value", "expected_key", "expected_colon", "expected_comma_or_close", "trailing_comma",
+        "invalid_literal", "invalid_number", "invalid_escape", "control_character",
         "invalid_utf8", "trailing_data", "incomplete", "depth_limit", "string_limit", "number_limit",
         "size_limit", "closed"}
