@@ -17,6 +17,8 @@ would make every other test meaningless).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import itertools
 import json
 import random
@@ -227,6 +229,117 @@ def run_parse(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
         return Outcome([], value=fieldstream.parse(list(chunks), **options))
     except fieldstream.StreamError as exc:
         return Outcome([], error=exc)
+
+
+# --------------------------------------------------------------------------- the front-end matrix
+# Every way to drive the one core, behind one signature: chunks in, an Outcome out. The fixture
+# ``frontend`` in tests/core/conftest.py parametrises tests over these (as ijson's suite does over its
+# backends and input types).
+
+def _root_value(events: list[Event]) -> Any:
+    last = events[-1] if events else None
+    assert type(last) is ValueDone and last.path == (), last
+    return last.value
+
+
+def run_iter_events(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """``fieldstream.iter_events`` over a generator of the chunks (pulled lazily)."""
+    events: list[Event] = []
+    try:
+        for e in fieldstream.iter_events((c for c in chunks), **options):
+            events.append(e)
+    except fieldstream.StreamError as exc:
+        return Outcome(events, error=exc)
+    return Outcome(events, value=_root_value(events))
+
+
+def run_aiter_events(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """``fieldstream.aiter_events`` over an async generator that yields control between chunks."""
+
+    async def source() -> Any:
+        for c in chunks:
+            await asyncio.sleep(0)
+            yield c
+
+    async def main() -> Outcome:
+        events: list[Event] = []
+        try:
+            async for e in fieldstream.aiter_events(source(), **options):
+                events.append(e)
+        except fieldstream.StreamError as exc:
+            return Outcome(events, error=exc)
+        return Outcome(events, value=_root_value(events))
+
+    return asyncio.run(main())
+
+
+def run_schema_stream(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """``fieldstream.schema.SchemaStream`` with a schema that accepts any JSON (``typing.Any``).
+
+    Its events are schema events, not the core's, so only the value and the error are compared. A
+    truncated document is a :class:`~fieldstream.SchemaError` (kind ``incomplete``) whose cause is the
+    core's ``StreamError``: that cause is the error compared.
+    """
+    from fieldstream.schema import SchemaStream
+
+    s = SchemaStream(Any, **options)
+    try:
+        for c in chunks:
+            s.feed(c)
+        result = s.close()
+    except fieldstream.StreamError as exc:
+        return Outcome([], error=exc)
+    except fieldstream.SchemaError as exc:
+        cause = exc.__cause__
+        assert exc.kind is fieldstream.SchemaErrorKind.INCOMPLETE
+        assert isinstance(cause, fieldstream.StreamError)
+        return Outcome([], error=cause)
+    # (close() returns the value today; if it returns the events, the value is on ``.value``)
+    return Outcome([], value=getattr(s, "value", result))
+
+
+@dataclasses.dataclass(frozen=True)
+class FrontEnd:
+    """One way to drive the core: ``run(chunks, **parser_options)``; ``events``: whether the
+    outcome carries the core's events (``parse`` builds none; ``SchemaStream`` has its own)."""
+
+    name: str
+    run: Callable[..., Outcome]
+    events: bool
+    needs: str | None = None  # an optional dependency the front end imports
+
+
+FRONT_ENDS = [
+    FrontEnd("Parser.feed", run_parser, True),
+    FrontEnd("iter_events", run_iter_events, True),
+    FrontEnd("aiter_events", run_aiter_events, True),
+    FrontEnd("parse", run_parse, False),
+    FrontEnd("SchemaStream(Any)", run_schema_stream, False, needs="pydantic"),
+]
+
+# The core cases every front end must agree on: valid documents (oracle: json.loads) and invalid
+# ones with the kind the reference recognizer must also name (the position is the recognizer's). No
+# duplicate keys: the expected events are derived from the value.
+VALID_DOCUMENTS = [
+    "0", "-0", "-0.0", "1e400", "12.5E-3", "123456789012345678901234567890", "true", "false", "null",
+    '""', '"plain"', r'"esc \\ \" \/ \b\f\n\r\t"', r'"\u00e9\ud83d\ude00 é😀"', r'"\ud800 lone"',
+    "[]", "{}", " [ ] ", "[[[]]]", '[1, "a", true, null, {"b": []}]',
+    '{"a": {"b": {"c": [1, 2, {"d": "e"}]}}, "f": -1.5e+10}',
+    '{"": ""}', '\n\t\r {"a" : 1 , "b":[ 2 ,3 ] } \n',
+    '{"text": "' + "long " * 40 + '", "n": [' + ", ".join(str(i) for i in range(30)) + "]}",
+]
+INVALID_DOCUMENTS = [
+    ("", "incomplete"), ("[1, 2", "incomplete"), ('{"a": "x', "incomplete"), ("tru", "incomplete"),
+    ("[1,]", "trailing_comma"), ('{"a": 1,}', "trailing_comma"), ("[1,}", "expected_value"),
+    ("[,]", "expected_value"), ('{"a": }', "expected_value"), ("NaN", "expected_value"),
+    ("{1: 2}", "expected_key"), ('{"a": 1, }x', "trailing_comma"), ('{"a": 1, ]', "expected_key"),
+    ('{"a" 1}', "expected_colon"), ("[1}", "expected_comma_or_close"),
+    ('{"a": 1]', "expected_comma_or_close"),
+    ("[1 2]", "expected_comma_or_close"), ("[01]", "expected_comma_or_close"), ("01", "trailing_data"),
+    ("[] x", "trailing_data"), ("[tRue]", "invalid_literal"), ("[-]", "invalid_number"),
+    ("[1.e5]", "invalid_number"), ('["\\x"]', "invalid_escape"), ('["\\u12G4"]', "invalid_escape"),
+    ('["a\nb"]', "control_character"), ('{"k\x00": 1}', "control_character"),
+]
 
 
 # --------------------------------------------------------------------------- generators
