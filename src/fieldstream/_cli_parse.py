@@ -18,8 +18,8 @@ from typing import IO, Any
 from ._errors import SchemaError, StreamError, UsageError
 from ._events import FieldDone, FieldInvalid, Skipped, StringDelta, ValueDone, ValueStart
 from ._lenient import LenientFilter
+from ._parser import Parser
 from ._path import PathPattern, to_jsonpath
-from ._tokenizer import Parser
 
 __all__ = ["EXIT_DEPENDENCY", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "ParseOptions", "run_parse"]
 
