@@ -566,14 +566,17 @@ def test_demo_command_runs_the_offline_agent_to_a_typed_result() -> None:
         assert f"{name} \u2713" in out
 
 
-def test_demo_command_with_the_scripted_story(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_command_with_the_scripted_story() -> None:
     pytest.importorskip("rich")
     from support.web import STORY
 
-    code, out, err = run(["demo", "--plain", "--model", "scripted", "--pace", "0", "--width", "120"])
+    from fieldstream._demo import PROMPT
+
+    code, out, err = run(["demo", "--plain", "--model", "scripted", "--pace", "0", "--width", "200"])
     assert code == 0, err
-    assert STORY["content"] in out.replace("\n", " ").replace("\u2502", "").replace("  ", " ") or \
-        STORY["title"] in out
+    for text in (STORY["title"], STORY["moral"], *STORY["characters"]):
+        assert text in out
+    assert cli.build_parser().parse_args(["demo"]).query == PROMPT  # the demo content's prompt
 
 
 # ------------------------------------------------------------------------------------------- serve
