@@ -568,9 +568,8 @@ def test_demo_command_runs_the_offline_agent_to_a_typed_result() -> None:
 
 def test_demo_command_with_the_scripted_story() -> None:
     pytest.importorskip("rich")
-    from support.web import STORY
-
     from fieldstream._demo import PROMPT
+    from support.web import STORY
 
     code, out, err = run(["demo", "--plain", "--model", "scripted", "--pace", "0", "--width", "200"])
     assert code == 0, err
