@@ -439,7 +439,9 @@ def test_demo_on_a_terminal_redraws_live_and_ends_with_the_final_frame() -> None
     # redrawn at every milestone: e.g. when the content field started, its first delta and the cursor
     assert plain.count("fieldstream demo") > 8
     partial = re.findall(r"(Every[^\u258c\n\u2502]*)\u258c", plain)
-    assert partial and all(STORY["content"].startswith(p) and p != STORY["content"] for p in partial)
+    # prefixes only (rich's own 20/s refresh may also catch the whole text before its closing quote)
+    assert partial and all(STORY["content"].startswith(p) for p in partial)
+    assert any(p != STORY["content"] for p in partial)
     assert "typed result: StoryOutput" in plain
 
 
