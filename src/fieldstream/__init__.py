@@ -48,8 +48,8 @@ from ._events import (
     ValueStart,
 )
 from ._frontends import aiter_events, iter_events, parse
+from ._parser import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH, Parser
 from ._path import Path, PathPattern, parse_path, to_dotted, to_jsonpath, to_pointer
-from ._tokenizer import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH, Parser
 
 if typing.TYPE_CHECKING:  # pragma: no cover - the schema layer needs pydantic; imported lazily below
     from .schema import SchemaStream as SchemaStream

@@ -39,10 +39,10 @@ from pydantic import ValidationError
 from ._errors import SchemaError, SchemaErrorKind, StreamError
 from ._events import Event, FieldDone, FieldInvalid, SchemaEvent, Skipped, StringDelta, ValueKind, ValueStart
 from ._lenient import LenientFilter
+from ._parser import Parser
 from ._path import Path, PathPattern, compile_patterns, to_dotted
 from ._schema_tree import _RAW as RAW_NODE
 from ._schema_tree import DICT, IGNORED, LIST, MODEL, TAGGED, TUPLE, Node, errors_of, relocate, tree_for
-from ._tokenizer import Parser
 
 __all__ = ["FieldDone", "FieldInvalid", "SchemaError", "SchemaEvent", "SchemaStream", "Skipped"]
 

@@ -303,3 +303,48 @@ def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_p
     assert any(s.get("final_result", {}).get("text") for s in snaps)
     assert final["content"]["value"] == hostile.replace("\r\n", "\n").replace("\r", "\n") or \
         final["content"]["value"] == hostile
+
+
+@pytest.mark.browser
+def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp_path: Path) -> None:
+    """The page's SSEParser against the project's Python decoder (httpx-sse) as the oracle."""
+    import random
+
+    import httpx
+    from httpx_sse import EventSource
+
+    sync_playwright = _browser_or_skip()
+    # (httpx-sse dispatches an empty event for a blank line after a lone comment once an id was seen,
+    # where the spec dispatches nothing; our frames never have lone comments, so none is tested)
+    body = ('id: 1\nevent: chunk\ndata: {"delta":"a\\u2028b"}\n\n: a comment\n'
+            'event: field\ndata: line one\ndata: line two\n\ndata\n\nevent: result\ndata:  two spaces\n\n'
+            'event: x\ndata: \u2028raw separator\u0085 stays\n\n')
+    texts = [body, body.replace("\n", "\r\n"), body.replace("\n", "\r")]
+
+    def oracle(text: str) -> list[list[str]]:
+        resp = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=text.encode())
+        return [[sse.event or "message", sse.data] for sse in EventSource(resp).iter_sse()]
+
+    rng = random.Random(7)
+    cases = []
+    for text in texts:
+        for _ in range(20):
+            cuts = sorted(rng.sample(range(1, len(text)), 6))
+            cases.append((text, [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]))
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    with sync_playwright() as pw:
+        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content(html)
+            got = page.evaluate("""(cases) => cases.map((pieces) => {
+                const out = [];
+                const p = new SSEParser((type, data) => out.push([type, data]));
+                for (const piece of pieces) p.push(piece);
+                return out;
+            })""", [pieces for _, pieces in cases])
+        finally:
+            browser.close()
+    for (text, _), events in zip(cases, got, strict=True):
+        assert events == oracle(text), repr(text[:40])

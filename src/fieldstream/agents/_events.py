@@ -38,6 +38,7 @@ from typing import Any, Literal, Union
 from pydantic_core import to_jsonable_python
 
 from .._path import Path, to_dotted
+from ._safe import public_error
 
 __all__ = ["AgentEvent", "Chunk", "Field", "PartialRef", "Result", "RunError", "StreamEnd", "StreamError",
            "StreamStart", "jsonable"]
@@ -191,8 +192,6 @@ class RunError:
     call_type: str | None = None
 
     def to_json(self, debug: bool = False) -> dict[str, Any]:
-        from ._safe import public_error
-
         return public_error(self.error, debug=debug)
 
 

@@ -1,5 +1,10 @@
 """The resumable JSON parser: a sans-IO state machine fed with text deltas of any size.
 
+This module is the hot loop (:class:`Parser`, its states and its token sub-machines). What is not
+the hot loop lives beside it: UTF-8 decoding and the byte order mark in :mod:`._input`, snapshot
+building (the open string, ``copy=True``) in :mod:`._partial`, the event types in :mod:`._events`,
+the exception tree in :mod:`._errors`, the pull front ends in :mod:`._frontends`.
+
 Design notes
 ------------
 * One pass, never re-reads consumed input. Inside strings and whitespace the next special
@@ -12,11 +17,12 @@ Design notes
   ``max_depth`` (``None`` = unbounded), never by Python's recursion limit.
 * The document is built in place as it is parsed: a container is inserted into its parent when it
   starts, a scalar when it completes. ``snapshot()`` therefore costs O(depth + open string).
+* Errors: the kind depends only on the parser state and the offending character, both of which are
+  the same for every chunking (see :class:`~fieldstream.ErrorKind`).
 """
 
 from __future__ import annotations
 
-import codecs
 import json.decoder
 import re
 from collections.abc import Callable
@@ -25,6 +31,8 @@ from typing import Any, Final, NoReturn
 
 from ._errors import ErrorKind, ParserClosedError, StreamError
 from ._events import ROOT, Event, ValueKind, _Loc, make_delta, make_done, make_start
+from ._input import BOM, InvalidUtf8, Utf8Input
+from ._partial import Container, deep_copy, settle_open_string
 from ._path import Path
 
 __all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_NUMBER_LENGTH", "DEFAULT_MAX_STRING_LENGTH", "Parser"]
@@ -90,36 +98,6 @@ _LITERALS: Final[dict[str, tuple[str, Any, ValueKind]]] = {
 }
 _CONTEXT: Final = 32
 
-_Container = dict[str, Any] | list[Any]
-
-
-def _freeze_copy(value: Any) -> Any:
-    """Deep-copy a JSON value iteratively (no recursion limit for deep documents)."""
-    if not isinstance(value, (dict, list)):
-        return value
-    out: Any = {} if isinstance(value, dict) else []
-    work: list[tuple[Any, Any]] = [(value, out)]
-    while work:
-        src, dst = work.pop()
-        if isinstance(src, dict):
-            for k, v in src.items():
-                if isinstance(v, (dict, list)):
-                    nv: Any = {} if isinstance(v, dict) else []
-                    work.append((v, nv))
-                    dst[k] = nv
-                else:
-                    dst[k] = v
-        else:
-            for v in src:
-                if isinstance(v, (dict, list)):
-                    nv = {} if isinstance(v, dict) else []
-                    work.append((v, nv))
-                    dst.append(nv)
-                else:
-                    dst.append(v)
-    return out
-
-
 class Parser:
     """Incremental parser for one JSON document (RFC 8259, value-for-value like ``json.loads``).
 
@@ -148,15 +126,12 @@ class Parser:
         "_lines",
         "_lit",
         "_litn",
-        "_litstart",
         "_locs",
         "_lstart",
         "_max_depth",
         "_max_number",
         "_max_size",
         "_max_string",
-        "_maxnum",
-        "_maxstr",
         "_mode",
         "_nparts",
         "_nst",
@@ -169,7 +144,6 @@ class Parser:
         "_slimit",
         "_sloc",
         "_sparts",
-        "_sstart",
         "_sstrlim",
         "_st",
         "_stack",
@@ -191,14 +165,13 @@ class Parser:
             if limit is not None and (not isinstance(limit, int) or limit < 1):
                 raise ValueError(f"{name} must be a positive int or None, not {limit!r}")
         self._max_depth = max_depth
-        self._max_string = max_string_length
-        self._max_number = max_number_length
+        # The string and number limits are plain ints (_BIG when unbounded): compared in the hot loop.
+        self._max_string: int = max_string_length if max_string_length is not None else _BIG
+        self._max_number: int = max_number_length if max_number_length is not None else _BIG
         self._max_size = max_size
-        self._maxstr = max_string_length if max_string_length is not None else _BIG
-        self._maxnum = max_number_length if max_number_length is not None else _BIG
         self._ev: list[Event] | None = [] if events else None
         self._st = _VALUE
-        self._stack: list[_Container] = []
+        self._stack: list[Container] = []
         self._locs: list[_Loc] = []  # event mode: location of each stacked container
         self._key: str = ""  # the pending key of the innermost object
         self._root: Any = None
@@ -209,15 +182,14 @@ class Parser:
         self._tail = ""  # the last characters before the current chunk (error context)
         self._error: StreamError | None = None
         self._closed = False
-        self._decoder: codecs.IncrementalDecoder | None = None
+        self._decoder: Utf8Input | None = None  # bytes mode only
         self._mode: type | None = None  # str or bytes, fixed by the first feed
         # open string
         self._sparts: list[str] = []
         self._sesc = ""
         self._shi = ""
-        self._sstart = 0
-        self._slimit = 0
-        self._sstrlim = 0
+        self._slimit = 0  # absolute position the open string may not pass (string limit and max_size)
+        self._sstrlim = 0  # absolute position the open string may not pass (string limit)
         self._sfast = False  # in a string value with nothing pending: feed() may take its fast path
         self._sloc: _Loc = ROOT
         self._inserted = False
@@ -227,7 +199,6 @@ class Parser:
         self._nstart = 0
         self._lit = ""
         self._litn = 0
-        self._litstart = 0
         self._vloc: _Loc = ROOT
 
     # ------------------------------------------------------------------ public API
@@ -269,7 +240,7 @@ class Parser:
                 raise TypeError("this parser was fed str; feed str only (or use a new Parser)")
             if self._mode is None:
                 self._mode = bytes
-                self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+                self._decoder = Utf8Input()
             return self._decode(bytes(chunk), final=False)
         raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
 
@@ -297,42 +268,14 @@ class Parser:
         Returns ``None`` before any value has started (and for an unfinished root scalar).
         """
         if self._st == _STRING:
-            parts = self._sparts
             stack = self._stack
-            top: Any = stack[-1] if stack else None
-            if len(parts) == 1:
-                text = parts[0]
-            elif not parts:
-                text = ""
-            else:
-                # Append the new deltas to the open string in place: drop the references this
-                # parser holds (the parts list and the slot in the parent), so that CPython can
-                # grow the string without copying it. If the caller still holds the previous
-                # text, CPython copies instead: strings stay immutable for everyone else.
-                # A snapshot per delta therefore costs O(delta), not O(open string).
-                text = parts[0]
-                rest = parts[1:]
-                parts.clear()
-                if top is not None:
-                    if type(top) is dict:
-                        top[self._key] = None
-                    elif self._inserted:
-                        top[-1] = None
-                for piece in rest:
-                    text += piece
-                parts.append(text)
-            if top is None:
+            text, self._inserted = settle_open_string(self._sparts, stack[-1] if stack else None,
+                                                      self._key, self._inserted)
+            if not stack:
                 return text
-            if type(top) is dict:
-                top[self._key] = text
-            elif self._inserted:
-                top[-1] = text
-            else:
-                top.append(text)
-                self._inserted = True
         if not self._has_root:
             return None
-        return _freeze_copy(self._root) if copy else self._root
+        return deep_copy(self._root) if copy else self._root
 
     @property
     def done(self) -> bool:
@@ -384,27 +327,24 @@ class Parser:
                                 pos=self._pos, line=self._lines + 1, col=self._pos - self._lstart + 1)
 
     def _decode(self, data: bytes, *, final: bool) -> str:
+        """Decode bytes (see :mod:`._input`); a dropped BOM counts as one character of input."""
         dec = self._decoder
         assert dec is not None
         try:
-            text = dec.decode(data, final)
-        except UnicodeDecodeError as exc:
-            # Everything before the bad byte is valid: feed it (a JSON error there wins), then
+            text, bom = dec.decode(data, final=final)
+        except InvalidUtf8 as exc:
+            # Everything before the bad byte is valid: run it (a JSON error there wins), then
             # report the invalid UTF-8 at the character position right after it.
-            good = bytes(exc.object[: exc.start]).decode("utf-8", "strict")
             self._decoder = None
-            self._consume(self._strip_bom(good))
-            if final and exc.reason == "unexpected end of data" and self._st in (_STRING, _KEYSTRING):
+            if exc.bom:
+                self._advance(BOM)
+            self._consume(exc.good)
+            if exc.truncated and self._st in (_STRING, _KEYSTRING):
                 # The bytes stop inside a character of a string that is itself unfinished.
                 self._fail(ErrorKind.INCOMPLETE, "Unexpected end of input inside a UTF-8 sequence", "", 0)
             self._fail(ErrorKind.INVALID_UTF8, f"Invalid UTF-8 ({exc.reason})", "", 0)
-        return self._strip_bom(text)
-
-    def _strip_bom(self, text: str) -> str:
-        if self._pos == 0 and text.startswith("\ufeff") and self._st == _VALUE and not self._stack:
-            # json.loads(bytes) accepts a UTF-8 byte order mark; so do we. It counts as one char.
-            self._advance("\ufeff")
-            return text[1:]
+        if bom:
+            self._advance(BOM)
         return text
 
     def _consume(self, text: str) -> None:
@@ -469,7 +409,28 @@ class Parser:
         self._sfast = False
         raise err
 
-    def _push(self, container: _Container, kind: ValueKind, s: str, i: int) -> None:
+    def _fail_syntax(self, st: int, top: Any, s: str, i: int) -> NoReturn:
+        """Raise for the character ``s[i]`` that state ``st`` cannot take (``top``: the innermost
+        open container). The kind depends only on the state and that character, both the same for
+        every chunking, so the kind is chunk-independent like the position."""
+        self._st = st
+        c = s[i]
+        if st == _AFTER:
+            closer, what = ("]", "an array item") if type(top) is list else ("}", "an object member")
+            self._fail(ErrorKind.EXPECTED_COMMA_OR_CLOSE, f"Expecting ',' or '{closer}' after {what}", s, i)
+        if st == _VALUE and type(top) is list and c == "]":  # _VALUE in an array: right after a ','
+            self._fail(ErrorKind.TRAILING_COMMA, "Trailing comma before ']'", s, i)
+        if st == _KEY and c == "}":  # _KEY: right after a ',' in an object
+            self._fail(ErrorKind.TRAILING_COMMA, "Trailing comma before '}'", s, i)
+        if st in (_VALUE, _VALUE_OR_CLOSE):
+            self._fail(ErrorKind.EXPECTED_VALUE, "Expecting value", s, i)
+        if st in (_KEY, _KEY_OR_CLOSE):
+            self._fail(ErrorKind.EXPECTED_KEY, "Expecting property name enclosed in double quotes", s, i)
+        if st == _COLON:
+            self._fail(ErrorKind.EXPECTED_COLON, "Expecting ':' delimiter after the key", s, i)
+        self._fail(ErrorKind.TRAILING_DATA, "Extra data after the JSON document", s, i)
+
+    def _push(self, container: Container, kind: ValueKind, s: str, i: int) -> None:
         stack = self._stack
         if self._max_depth is not None and len(stack) >= self._max_depth:
             self._fail(ErrorKind.DEPTH_LIMIT, f"Nesting deeper than max_depth={self._max_depth}", s, i)
@@ -496,7 +457,7 @@ class Parser:
             ev.append(make_start(loc, kind))
         stack.append(container)
 
-    def _close_container(self, top: _Container) -> int:
+    def _close_container(self, top: Container) -> int:
         """Pop the finished container ``top``; return the next state."""
         stack = self._stack
         stack.pop()
@@ -536,8 +497,8 @@ class Parser:
         st = self._st
         stack = self._stack
         ev = self._ev
-        maxstr = self._maxstr
-        maxnum = self._maxnum
+        maxstr = self._max_string
+        maxnum = self._max_number
         top: Any = stack[-1] if stack else None
         while i < n:
             if st >= _STRING:
@@ -582,9 +543,7 @@ class Parser:
                     top = stack[-1] if stack else None
                     i += 1
                     continue
-                self._st = st
-                closer = "]" if type(top) is list else "}"
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER, f"Expecting ',' or '{closer}'", s, i)
+                self._fail_syntax(st, top, s, i)
             if st <= _VALUE_OR_CLOSE:
                 if c == '"':
                     j = _run_match(s, i + 1).end()  # type: ignore[union-attr]
@@ -650,8 +609,7 @@ class Parser:
                 else:
                     lit = _LITERALS.get(c)
                     if lit is None:
-                        self._st = st
-                        self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting value", s, i)
+                        self._fail_syntax(st, top, s, i)
                     word, value, kind = lit
                     if not s.startswith(word, i):
                         self._st = st
@@ -705,19 +663,12 @@ class Parser:
                     top = stack[-1] if stack else None
                     i += 1
                     continue
-                self._st = st
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER,
-                           "Expecting property name enclosed in double quotes", s, i)
-            if st == _COLON:
-                if c == ":":
-                    st = _VALUE
-                    i += 1
-                    continue
-                self._st = st
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting ':' delimiter", s, i)
-            # st == _END
-            self._st = st
-            self._fail(ErrorKind.TRAILING_DATA, "Extra data after the JSON document", s, i)
+                self._fail_syntax(st, top, s, i)
+            if st == _COLON and c == ":":
+                st = _VALUE
+                i += 1
+                continue
+            self._fail_syntax(st, top, s, i)  # _COLON without ':', or _END
         self._st = st
 
     # ------------------------------------------------------------------ strings
@@ -726,13 +677,10 @@ class Parser:
         self._sparts = []
         self._sesc = ""
         self._shi = ""
-        self._sstart = self._pos + i
         self._inserted = False
-        limit = self._pos + i + 1 + self._max_string if self._max_string is not None else _BIG
-        if self._max_size is not None:
-            limit = min(limit, self._max_size)
-        self._slimit = limit
-        self._sstrlim = self._pos + i + 1 + self._max_string if self._max_string is not None else _BIG
+        strlim = self._pos + i + 1 + self._max_string
+        self._sstrlim = strlim
+        self._slimit = strlim if self._max_size is None else min(strlim, self._max_size)
         if self._st == _STRING and self._ev is not None:
             loc = self._new_loc()
             self._sloc = loc
@@ -788,8 +736,7 @@ class Parser:
         n = len(s)
         esc = self._sesc
         hi = self._shi
-        maxlen = self._max_string
-        limit_at = self._sstart + 1 + maxlen if maxlen is not None else -1
+        limit_at = self._sstrlim
         base = self._pos
         closed = False
         try:
@@ -829,12 +776,12 @@ class Parser:
                                 else:
                                     new.append(chr(code))
                     i += 1
-                    if 0 <= limit_at < base + i:
+                    if limit_at < base + i:
                         self._fail_string_limit(s)
                     continue
                 j = _RUN.match(s, i).end()  # type: ignore[union-attr]
                 if j > i:
-                    if 0 <= limit_at < base + j:
+                    if limit_at < base + j:
                         self._fail_string_limit(s)
                     if hi:
                         new.append(hi)
@@ -854,7 +801,7 @@ class Parser:
                 if c == "\\":
                     esc = "\\"
                     i += 1
-                    if 0 <= limit_at < base + i:
+                    if limit_at < base + i:
                         self._fail_string_limit(s)
                     continue
                 self._fail(ErrorKind.CONTROL_CHARACTER,
@@ -875,8 +822,7 @@ class Parser:
         return i
 
     def _fail_string_limit(self, s: str) -> NoReturn:
-        assert self._max_string is not None
-        at = self._sstart + 1 + self._max_string - self._pos
+        at = self._sstrlim - self._pos
         self._fail(ErrorKind.STRING_LIMIT,
                    f"String longer than max_string_length={self._max_string}", s, max(at, 0))
 
@@ -964,12 +910,12 @@ class Parser:
                 else:
                     self._nst = nst
                     self._fail(ErrorKind.INVALID_NUMBER, "Expecting a digit in the exponent", s, i)
-            if self._max_number is not None and self._pos + i - self._nstart > self._max_number:
+            if self._pos + i - self._nstart > self._max_number:
                 self._nst = nst
                 self._fail(ErrorKind.NUMBER_LIMIT,
                            f"Number longer than max_number_length={self._max_number}",
                            s, self._nstart + self._max_number - self._pos)
-        if self._max_number is not None and self._pos + i - self._nstart > self._max_number:
+        if self._pos + i - self._nstart > self._max_number:
             self._nst = nst
             self._fail(ErrorKind.NUMBER_LIMIT, f"Number longer than max_number_length={self._max_number}",
                        s, self._nstart + self._max_number - self._pos)
@@ -1006,7 +952,6 @@ class Parser:
     def _begin_literal(self, word: str, kind: ValueKind, i: int) -> None:
         self._lit = word
         self._litn = 0
-        self._litstart = self._pos + i
         if self._ev is not None:
             loc = self._new_loc()
             self._vloc = loc
