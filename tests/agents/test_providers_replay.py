@@ -438,3 +438,53 @@ def test_anthropic_native_json_request() -> None:
     assert body["output_format"] == {"type": "json_schema", "schema": {"type": "object"}}
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
     assert replay.requests[0].headers["anthropic-beta"].startswith("structured-outputs")
+
+
+# ---------------------------------------------------------------- over a real socket on 127.0.0.1
+
+
+async def _serve_once(body: bytes, chunk: int) -> tuple[Any, int]:
+    """A one-shot HTTP/1.1 server: reads a request, answers ``body`` in ``chunk``-byte writes, closes."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+        for i in range(0, len(body), chunk):
+            writer.write(body[i:i + chunk])
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+@pytest.mark.parametrize(("api", "name"), [("anthropic", "thinking_then_text"),
+                                           ("openai-responses", "text_then_function_call")])
+def test_models_over_a_socket_with_any_line_end(api: str, name: str, eol: str) -> None:
+    path = STREAMS / api / f"{name}.sse"
+    expect = sidecar(path)["expect"]
+    body = path.read_bytes().decode("utf-8").replace("\n", eol).encode("utf-8")
+
+    async def main() -> dict[str, Any]:
+        server, port = await _serve_once(body, 5)  # 5-byte writes: splits after a bare CR, inside UTF-8
+        try:
+            if api == "anthropic":
+                model: Any = AnthropicModel("m", api_key="k", base_url=f"http://127.0.0.1:{port}")
+            else:
+                model = OpenAIResponsesModel("m", api_key="k", base_url=f"http://127.0.0.1:{port}/v1")
+            return await _collect(model)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    got = _run(main())
+    assert got["text"] == expect["text"]
+    if api == "anthropic":
+        assert got["reasoning"] == expect["thinking"]
+    else:
+        assert [c["arguments"] for c in got["calls"].values()] == [
+            f["arguments"] for f in expect["function_calls"]]
