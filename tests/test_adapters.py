@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+import fieldstream
 from fieldstream import (
     FieldDone,
     FieldInvalid,
@@ -354,3 +355,16 @@ def test_openai_chat_stream_helper_events() -> None:
         got = _summary(list(openai_chat_events(stream)))
     assert [(c["id"], c["name"], c["arguments"]) for c in got["calls"].values()] == _expected_calls(
         expect["tool_calls"])
+
+
+@pytest.mark.parametrize("schema", [None, dict], ids=["core", "schema"])
+def test_anthropic_fenced_json_with_lenient(schema: Any) -> None:
+    path = STREAMS / "anthropic" / "json_in_markdown_fence.sse"
+    args: dict[str, Any] = {"model": "m", "max_tokens": 10, "messages": []}
+    with pytest.raises((fieldstream.StreamError, SchemaError)):
+        list(anthropic_events(_anthropic_client(path).messages.create(stream=True, **args), schema=schema))
+    stream = _anthropic_client(path).messages.create(stream=True, **args)
+    events = list(anthropic_events(stream, schema=schema, lenient=True))
+    expect = json.loads(sidecar(path)["expect"]["text"].strip("`\n").removeprefix("json"))
+    roots = [ev.value for ev in events if isinstance(ev, (ValueDone, FieldDone)) and ev.path == ()]
+    assert roots == [expect] == [{"value": 427}]
