@@ -488,3 +488,31 @@ def test_models_over_a_socket_with_any_line_end(api: str, name: str, eol: str) -
     else:
         assert [c["arguments"] for c in got["calls"].values()] == [
             f["arguments"] for f in expect["function_calls"]]
+
+
+def test_connection_failure_is_retried_then_reported() -> None:
+    import httpx
+
+    ok = Replay(Canned.recording(STREAMS / "anthropic" / "text_end_turn.sse"))
+    calls = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return ok.handler(httpx)(request)  # type: ignore[no-any-return]
+
+    model = AnthropicModel("m", api_key="k",
+                           http_client=httpx.AsyncClient(transport=httpx.MockTransport(flaky)))
+    model.sleep = _no_sleep(model)
+    assert _run(_text(model)) == "2" and len(calls) == 2
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    model = AnthropicModel("m", api_key="k", max_retries=1,
+                           http_client=httpx.AsyncClient(transport=httpx.MockTransport(down)))
+    model.sleep = _no_sleep(model)
+    with pytest.raises(ModelError, match="cannot connect") as info:
+        _run(_text(model))
+    assert model.requests == 2 and isinstance(info.value.__cause__, httpx.ConnectError)
