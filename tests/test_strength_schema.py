@@ -1,0 +1,143 @@
+"""Schema-layer contracts that a planted bug could break without any other test noticing.
+
+Checked against scratch copies with the bug planted (each test failed) and against main (passes):
+
+* exactly one ``FieldDone`` per path, carrying the finished, validated value (a container's comes
+  when it closes, after its children's, never when it starts), compared with Pydantic's own result;
+* ``fail_fast=False``: an invalid list item keeps its index in ``partial_dict``/``partial`` (later
+  items do not shift), as ``docs/schema.md`` promises, and later ``FieldDone`` paths keep theirs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from fieldstream import FieldDone, FieldInvalid, SchemaError
+from fieldstream.schema import SchemaStream
+
+
+class Item(BaseModel):
+    name: str
+    qty: int
+
+
+class Inner(BaseModel):
+    grid: list[list[int]]
+    note: str
+
+
+class Order(BaseModel):
+    owner: str
+    items: list[Item]
+    tags: dict[str, list[int]]
+    inner: Inner
+    empty: list[str]
+    flag: bool
+
+
+DOC = ('{"owner": "Ann", "items": [{"name": "tea", "qty": 2}, {"name": "cups", "qty": 10}], '
+       '"tags": {"x": [3, 4], "y": []}, "inner": {"grid": [[1, 2], [], [3]], "note": "n"}, '
+       '"empty": [], "flag": true}')
+
+
+def chunkings(text: str) -> Iterator[list[str]]:
+    yield [text]
+    yield list(text)
+    for size in (2, 3, 7, 16):
+        yield [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def run(chunks: list[str], **options: Any) -> tuple[list[Any], Any]:
+    s = SchemaStream(Order, **options)
+    events: list[Any] = []
+    for c in chunks:
+        events += s.feed(c)
+    value = s.close()
+    return events + list(s.close_events), value
+
+
+def at(value: Any, path: tuple[Any, ...]) -> Any:
+    """The sub-value of a validated Pydantic result at a JSON path (no aliases in these models)."""
+    for key in path:
+        value = value[key] if isinstance(value, (list, dict)) else getattr(value, key)
+    return value
+
+
+def json_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every path of a JSON document (containers, items, the root)."""
+    yield path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from json_paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from json_paths(v, (*path, i))
+
+
+@pytest.mark.parametrize("chunks", list(chunkings(DOC)), ids=lambda c: f"{len(c)}-chunks")
+def test_exactly_one_field_done_per_path_with_the_finished_value(chunks: list[str]) -> None:
+    expected = Order.model_validate_json(DOC)
+    events, value = run(chunks)
+    assert value == expected
+    done = [e for e in events if type(e) is FieldDone]
+    counts = Counter(e.path for e in done)
+    assert [p for p, n in counts.items() if n != 1] == []  # one done-event per path
+    assert set(counts) == set(json_paths(json.loads(DOC)))  # ... for every value, containers included
+    for e in done:
+        assert e.value == at(expected, e.path), e.path
+    # a container is done after everything inside it
+    index = {e.path: i for i, e in enumerate(done)}
+    for p, i in index.items():
+        for q, j in index.items():
+            if len(q) > len(p) and q[:len(p)] == p:
+                assert j < i, (q, p)
+
+
+def test_field_done_of_a_container_is_not_emitted_when_it_starts() -> None:
+    s = SchemaStream(Order)
+    events = s.feed('{"owner": "Ann", "items": [{"name": "tea", "qty": 2}, ')
+    paths = [e.path for e in events if type(e) is FieldDone]
+    assert paths == [("owner",), ("items", 0, "name"), ("items", 0, "qty"), ("items", 0)]
+    events = s.feed('{"name": "c", "qty": 1}], "tags": {"x": [')
+    paths = [e.path for e in events if type(e) is FieldDone]
+    assert paths == [("items", 1, "name"), ("items", 1, "qty"), ("items", 1), ("items",)]
+
+
+class Cart(BaseModel):
+    owner: str
+    nums: list[int]
+    items: list[Item]
+
+
+HEAD = '{"owner": "Ann", "nums": [1, "z", 3, "w", 5'
+TAIL = '], "items": [{"name": "a", "qty": 1}, {"name": "b", "qty": "x"}, {"name": "c", "qty": 3}, {"na'
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_fail_fast_false_keeps_the_index_of_an_invalid_list_item(size: int) -> None:
+    s = SchemaStream(Cart, fail_fast=False)
+    events: list[Any] = []
+    for i in range(0, len(HEAD), size):
+        events += s.feed(HEAD[i:i + size])
+    # the raw invalid items stay in place: item 2 is still at index 2
+    assert s.partial_dict == {"owner": "Ann", "nums": [1, "z", 3, "w"]}
+    assert s.partial.nums == [1, "z", 3, "w"]
+    for i in range(0, len(TAIL), size):
+        events += s.feed(TAIL[i:i + size])
+    assert s.partial_dict["items"] == [{"name": "a", "qty": 1}, {"name": "b", "qty": "x"},
+                                       {"name": "c", "qty": 3}, {}]
+    assert s.partial.items[2] == Item(name="c", qty=3)
+    done = {e.path: e.value for e in events if type(e) is FieldDone}
+    assert done[("nums", 2)] == 3 and done[("nums", 4)] == 5 and done[("items", 2)] == Item(name="c", qty=3)
+    invalid = [e.path for e in events if type(e) is FieldInvalid]
+    assert invalid == [("nums", 1), ("nums", 3), ("items", 1, "qty")]
+    events += s.feed('me": "d", "qty": 4}]}')
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert [e["loc"] for e in info.value.errors] == [("nums", 1), ("nums", 3), ("items", 1, "qty")]
