@@ -56,12 +56,17 @@ class SetupError(Exception):
 
 # ----------------------------------------------------------------------------------------- scopes
 def _glob(root: Path, patterns: list[str]) -> list[str]:
-    found: set[str] = set()
+    """Files matching ``patterns``, in pattern order (sorted within one pattern), each once.
+
+    The order matters for test selections: ``pytest -x`` stops at the first failure, so fast,
+    sharp tests listed first kill most mutants in a fraction of the full run.
+    """
+    found: dict[str, None] = {}
     for pattern in patterns:
-        for p in root.glob(pattern):
+        for p in sorted(root.glob(pattern)):
             if p.is_file() and "__pycache__" not in p.parts:
-                found.add(p.relative_to(root).as_posix())
-    return sorted(found)
+                found.setdefault(p.relative_to(root).as_posix(), None)
+    return list(found)
 
 
 def resolve_scope(root: Path, scope: str, module: str | None = None) -> tuple[list[str], list[str]]:
@@ -70,7 +75,7 @@ def resolve_scope(root: Path, scope: str, module: str | None = None) -> tuple[li
         raise SetupError(f"unknown scope {scope!r} (known: {', '.join(config.SCOPES)}, all)")
     spec = config.SCOPES[scope]
     excluded = set(_glob(root, spec.get("exclude", [])))
-    sources = [s for s in _glob(root, spec["sources"]) if s not in excluded]
+    sources = sorted(s for s in _glob(root, spec["sources"]) if s not in excluded)
     if module is not None:
         wanted = Path(module).as_posix()
         sources = [s for s in sources if fnmatch.fnmatch(s, wanted) or s == wanted]
