@@ -179,6 +179,10 @@ def _pytest(repo: Path, tests: list[str], timeout: float | None) -> tuple[int | 
         os.killpg(proc.pid, signal.SIGKILL)  # the whole session: pytest and anything it started
         out, _ = proc.communicate()
         code = None
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): leave no test run behind
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     shutil.rmtree(repo / ".hypothesis", ignore_errors=True)  # no failure replay from one mutant to the next
     return code, time.monotonic() - start, out[-2000:]
 
@@ -325,6 +329,10 @@ def to_markdown(data: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
     ap.add_argument("--scope", required=True, choices=[*config.SCOPES, "all"])
@@ -344,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="the directory tests read as ../shared (default: next to the repository)")
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C (temporary copies, test runs)
     scopes = list(config.SCOPES) if args.scope == "all" else [args.scope]
     budget = args.budget_minutes * 60 / len(scopes)
     results = []
