@@ -12,6 +12,7 @@ from __future__ import annotations
 # scope -> source globs (mutated) and test globs (the per-scope selection run against each mutant).
 # Keep the test selections fast: every surviving mutant pays for one full run of its selection. Tests
 # run in the order listed (``-x`` stops at the first failure): put the fast, sharp files first.
+# Optional "pytest_args" (e.g. ``["-k", "not slow_thing"]``) leave out tests too slow to pay per mutant.
 SCOPES: dict[str, dict[str, list[str]]] = {
     "core": {
         "sources": ["src/fieldstream/_*.py"],
@@ -28,6 +29,8 @@ SCOPES: dict[str, dict[str, list[str]]] = {
             "tests/test_core_errors.py",
             "tests/test_core_*.py",
         ],
+        # the bench corpus (MB-sized documents, ijson's pure-Python backend) costs more than the rest
+        "pytest_args": ["-k", "not bench_corpus"],
     },
     "schema": {
         "sources": ["src/fieldstream/schema.py", "src/fieldstream/schema/*.py",

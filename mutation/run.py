@@ -24,6 +24,7 @@ setup error (for example, the scope's tests already fail on the unmutated code).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -166,12 +167,25 @@ def _env(repo: Path) -> dict[str, str]:
     return env
 
 
-def _pytest(repo: Path, tests: list[str], timeout: float | None) -> tuple[int | None, float, str]:
+_ACTIVE: set[subprocess.Popen[str]] = set()  # running test processes (killed when the run is interrupted)
+_STOP = threading.Event()
+
+
+def _kill_all() -> None:
+    _STOP.set()
+    for proc in list(_ACTIVE):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _pytest(repo: Path, tests: list[str], timeout: float | None,
+            args: list[str] | None = None) -> tuple[int | None, float, str]:
     """Run the tests in ``repo``; (exit code or None on timeout, seconds, output tail)."""
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *(args or []), *tests]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
+    _ACTIVE.add(proc)
     try:
         out, _ = proc.communicate(timeout=timeout)
         code: int | None = proc.returncode
@@ -180,9 +194,12 @@ def _pytest(repo: Path, tests: list[str], timeout: float | None) -> tuple[int | 
         out, _ = proc.communicate()
         code = None
     except BaseException:  # interrupted (Ctrl-C, SIGTERM): leave no test run behind
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
+    finally:
+        _ACTIVE.discard(proc)
     shutil.rmtree(repo / ".hypothesis", ignore_errors=True)  # no failure replay from one mutant to the next
     return code, time.monotonic() - start, out[-2000:]
 
@@ -208,7 +225,7 @@ def select(mutants: list[Mutant], seed: int, max_mutants: int | None) -> list[Mu
 def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, jobs: int = 2,
               budget_seconds: float = 900.0, max_mutants: int | None = None, seed: int = 0,
               operators: tuple[str, ...] = OPERATORS, equivalents: list[Equivalent] | None = None,
-              shared: Path | None = None, timeout: float | None = None,
+              shared: Path | None = None, timeout: float | None = None, pytest_args: list[str] | None = None,
               log: Any = None) -> ScopeResult:
     """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``)."""
     equivalents = load_equivalents() if equivalents is None else equivalents
@@ -223,7 +240,7 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
             repos.put(_make_copy(root, Path(tmp) / f"job{j}", shared))
         probe = repos.get()
         _check_import(probe)
-        code, baseline, out = _pytest(probe, tests, None)
+        code, baseline, out = _pytest(probe, tests, None, pytest_args)
         repos.put(probe)
         if code != 0:
             raise SetupError(f"scope {scope!r}: the tests fail on the unmutated code:\n{out}")
@@ -238,13 +255,13 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
             reason = equivalent_reason(m, equivalents)
             if reason is not None:
                 return Outcome(m, EQUIV, detail=reason)
-            if time.monotonic() + min(per_mutant, baseline * 1.5) > deadline:
+            if _STOP.is_set() or time.monotonic() + min(per_mutant, baseline * 1.5) > deadline:
                 return Outcome(m, NOT_RUN)
             repo = repos.get()
             target = repo / m.file
             try:
                 target.write_text(m.apply(texts[m.file]), encoding="utf-8")
-                code, seconds, out = _pytest(repo, tests, per_mutant)
+                code, seconds, out = _pytest(repo, tests, per_mutant, pytest_args)
             finally:
                 target.write_text(texts[m.file], encoding="utf-8")
                 repos.put(repo)
@@ -265,7 +282,11 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
             return outcome
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            result.outcomes = list(pool.map(one, chosen))
+            try:
+                result.outcomes = list(pool.map(one, chosen))
+            except BaseException:
+                _kill_all()  # the workers' test runs end now; queued mutants return at once
+                raise
     return result
 
 
@@ -362,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_scope(args.root, scope, sources, tests, jobs=args.jobs, budget_seconds=budget,
                                      max_mutants=args.max_mutants, seed=args.seed,
                                      operators=tuple(args.operator or OPERATORS), shared=args.shared,
-                                     timeout=args.timeout, log=sys.stderr))
+                                     timeout=args.timeout, log=sys.stderr,
+                                     pytest_args=config.SCOPES[scope].get("pytest_args")))
     except SetupError as exc:
         print(f"mutation: {exc}", file=sys.stderr)
         return 2
