@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="only these operators (repeatable)")
     ap.add_argument("--timeout", type=float,
                     help="per-mutant timeout in seconds (default: from the clean run)")
-    ap.add_argument("--report", default="mutation-report.md",
+    ap.add_argument("--report", default="docs/mutation-report.md",
                     help="Markdown survivors report; the JSON goes next to it (.json)")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared",
                     help="the directory tests read as ../shared (default: next to the repository)")

@@ -188,3 +188,15 @@ def test_snapshot_copy_of_an_open_deep_document_does_not_follow_later_input() ->
     while len(node) == 1:
         node = node[0]
     assert node == [1, "abcd", 2]
+
+
+def test_events_compare_unequal_to_other_types_and_equal_to_their_twins() -> None:
+    first = Parser().feed('["ab", 1]')
+    again = Parser().feed('["ab", 1]')
+    assert first == again and [hash(e) for e in first] == [hash(e) for e in again]
+    kinds = {type(e).__name__ for e in first}
+    assert kinds == {"ValueStart", "StringDelta", "ValueDone"}
+    for ev in first:
+        for other in (object(), ev.path, None, "ab"):
+            assert (ev == other) is False and (ev != other) is True  # NotImplemented, then identity
+        assert all((ev == x) is (type(x) is type(ev) and x == ev) for x in first)
