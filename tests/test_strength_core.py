@@ -200,3 +200,14 @@ def test_events_compare_unequal_to_other_types_and_equal_to_their_twins() -> Non
         for other in (object(), ev.path, None, "ab"):
             assert (ev == other) is False and (ev != other) is True  # NotImplemented, then identity
         assert all((ev == x) is (type(x) is type(ev) and x == ev) for x in first)
+
+
+@pytest.mark.parametrize(("text", "what"), [("", "document"), ("  ", "document"), ("[", "JSON value"),
+                                            ('{"a": "b', "JSON value"), ("-", "JSON value")])
+def test_incomplete_input_message_names_what_is_missing(text: str, what: str) -> None:
+    p = Parser()
+    p.feed(text)
+    with pytest.raises(StreamError) as info:
+        p.close()
+    assert info.value.kind is ErrorKind.INCOMPLETE
+    assert str(info.value).startswith(f"Unexpected end of input: incomplete {what} ")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fieldstream import FieldDone, FieldInvalid, SchemaError
+from fieldstream import FieldDone, FieldInvalid, SchemaError, StringDelta
 from fieldstream.schema import SchemaStream
 
 
@@ -141,3 +141,61 @@ def test_fail_fast_false_keeps_the_index_of_an_invalid_list_item(size: int) -> N
     with pytest.raises(SchemaError) as info:
         s.close()
     assert [e["loc"] for e in info.value.errors] == [("nums", 1), ("nums", 3), ("items", 1, "qty")]
+
+
+class Loose(BaseModel):
+    x: Any
+    y: int = 0
+
+
+def test_any_fields_stream_their_text() -> None:
+    s = SchemaStream(Loose)
+    events = s.feed('{"x": "ab') + s.feed('c", "y": 1}')
+    deltas = [e.delta for e in events if type(e) is StringDelta and e.path == ("x",)]
+    assert "".join(deltas) == "abc" and len(deltas) == 2
+    assert s.close() == Loose(x="abc", y=1)
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    a: int
+
+
+def test_extra_allow_members_show_in_the_partial_model() -> None:
+    s = SchemaStream(Open)
+    s.feed('{"a": 1, "zz": "q", "n": 2, "w": "op')
+    assert s.partial_dict == {"a": 1, "zz": "q", "n": 2, "w": "op"}
+    assert s.partial.a == 1 and s.partial.model_extra == {"zz": "q", "n": 2, "w": "op"}
+
+
+class Cat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["cat"]
+    lives: int
+
+
+class Dog(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["dog"]
+
+
+class Box(BaseModel):
+    pet: Cat | Dog = Field(discriminator="kind")
+
+
+@pytest.mark.parametrize(("doc", "input"), [
+    # before the tag: the member is checked when the tag arrives, with its value (as Pydantic reports)
+    ('{"pet": {"lives": 9, "extra": [1, 2], "kind": "cat"}}', [1, 2]),
+    # after the tag: reported as soon as the key is read, before its value (docs/schema.md: input None)
+    ('{"pet": {"kind": "cat", "lives": 9, "extra": {"a": "b"}}}', None),
+])
+def test_extra_forbidden_errors_before_and_after_the_discriminator(doc: str, input: Any) -> None:
+    with pytest.raises(ValidationError) as expected:
+        Box.model_validate_json(doc)
+    s = SchemaStream(Box, fail_fast=False)
+    with pytest.raises(SchemaError) as got:
+        s.feed(doc)
+        s.close()
+    want = [{k: e[k] for k in ("type", "loc", "msg")} for e in expected.value.errors()]
+    assert [{k: e[k] for k in ("type", "loc", "msg")} for e in got.value.errors] == want
+    assert [e["input"] for e in got.value.errors] == [input]
