@@ -203,7 +203,7 @@ def test_events_compare_unequal_to_other_types_and_equal_to_their_twins() -> Non
 
 
 @pytest.mark.parametrize(("text", "what"), [("", "document"), ("  ", "document"), ("[", "JSON value"),
-                                            ('{"a": "b', "JSON value"), ("-", "JSON value")])
+                                            ('{"a": "b', "JSON value"), ("-", "document")])
 def test_incomplete_input_message_names_what_is_missing(text: str, what: str) -> None:
     p = Parser()
     p.feed(text)
