@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from fieldstream import ErrorKind, Parser, StreamError
+from fieldstream import ErrorKind, Parser, ParserClosedError, StreamError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -211,3 +211,15 @@ def test_incomplete_input_message_names_what_is_missing(text: str, what: str) ->
         p.close()
     assert info.value.kind is ErrorKind.INCOMPLETE
     assert str(info.value).startswith(f"Unexpected end of input: incomplete {what} ")
+
+
+@pytest.mark.parametrize(("text", "line", "col"),
+                         [("[1]", 1, 4), ('{"a":\n [1,\n  2]}', 3, 6), ("\n\n0 ", 3, 3)])
+def test_feeding_a_closed_parser_reports_where_the_input_ended(text: str, line: int, col: int) -> None:
+    p = Parser()
+    p.feed(text)
+    p.close()
+    with pytest.raises(ParserClosedError) as info:
+        p.feed("1")
+    assert info.value.kind is ErrorKind.CLOSED
+    assert (info.value.pos, info.value.line, info.value.col) == (len(text), line, col)
