@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fieldstream import FieldDone, FieldInvalid, SchemaError, StringDelta
 from fieldstream.schema import SchemaStream
@@ -199,3 +199,121 @@ def test_extra_forbidden_errors_before_and_after_the_discriminator(doc: str, inp
     want = [{k: e[k] for k in ("type", "loc", "msg")} for e in expected.value.errors()]
     assert [{k: e[k] for k in ("type", "loc", "msg")} for e in got.value.errors] == want
     assert [e["input"] for e in got.value.errors] == [input]
+
+
+def test_done_is_false_until_the_root_validated() -> None:
+    s = SchemaStream(Item)
+    assert s.done is False
+    s.feed('{"name": "a", "qty": 1')
+    assert s.done is False
+    s.feed("}")
+    assert s.done is True
+
+
+def test_partial_of_a_root_string_is_its_text_so_far() -> None:
+    s = SchemaStream(str)
+    s.feed('"ab')
+    assert s.partial_dict == "ab"
+    s.feed('c"')
+    assert s.close() == "abc"
+
+
+class Doubled(BaseModel):
+    qty: int
+    doubled: int = 0
+
+    @model_validator(mode="after")
+    def _double(self) -> Doubled:
+        self.doubled = 2 * self.qty
+        return self
+
+
+class Holder(BaseModel):
+    one: Doubled
+    many: list[Doubled]
+    tens: Annotated[dict[str, int], AfterValidator(lambda d: {k: 10 * v for k, v in d.items()})]
+    rest: str = ""
+
+
+class Aliased(BaseModel):
+    rest: str = ""  # a plain field declared before the AliasPath one
+    aliased: int = Field(validation_alias=AliasPath("deep", 1))
+
+
+def test_a_completed_container_shows_its_validated_value_in_the_partial_model() -> None:
+    s = SchemaStream(Holder)
+    s.feed('{"one": {"qty": 3}, "many": [{"qty": 4}, {"qty"')
+    assert s.partial.one == Doubled(qty=3) and s.partial.one.doubled == 6  # the model validator ran
+    assert s.partial.many[0].doubled == 8
+    assert s.partial_dict["one"] == {"qty": 3}  # partial_dict keeps plain JSON-shaped values
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 1000])
+def test_wrapped_containers_and_alias_paths_validate_like_pydantic(chunk: int) -> None:
+    doc = '{"one": {"qty": 1}, "many": [], "tens": {"a": 1, "b": 2}, "rest": "r"}'
+    s = SchemaStream(Holder)
+    events: list[Any] = []
+    for i in range(0, len(doc), chunk):
+        events += s.feed(doc[i:i + chunk])
+    value = s.close()
+    events += s.close_events
+    assert value == Holder.model_validate_json(doc) and value.tens == {"a": 10, "b": 20}
+    done = {e.path: e.value for e in events if type(e) is FieldDone}
+    assert done[("tens",)] == {"a": 10, "b": 20} and done[("one",)].doubled == 2
+    doc = '{"deep": ["x", 7, "y"], "rest": "r"}'
+    s = SchemaStream(Aliased)
+    for i in range(0, len(doc), chunk):
+        s.feed(doc[i:i + chunk])
+    assert s.close() == Aliased.model_validate_json(doc) == Aliased(deep=["x", 7], rest="r")
+
+
+class Toy(BaseModel):
+    kind: Literal["toy"]
+    parts: list[int]
+    meta: dict[str, str]
+
+
+class Tool(BaseModel):
+    kind: Literal["tool"]
+    size: int
+
+
+class Crate(BaseModel):
+    item: Toy | Tool = Field(discriminator="kind")
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 1000])
+def test_containers_before_the_discriminator_validate_once_it_arrives(chunk: int) -> None:
+    doc = '{"item": {"parts": [1, 2], "meta": {"a": "b"}, "kind": "toy"}}'
+    s = SchemaStream(Crate)
+    events: list[Any] = []
+    for i in range(0, len(doc), chunk):
+        events += s.feed(doc[i:i + chunk])
+    assert s.close() == Crate.model_validate_json(doc)
+    done = [e.path for e in events + list(s.close_events) if type(e) is FieldDone]
+    assert Counter(done)[("item", "parts")] == 1 and ("item",) in done
+    bad = '{"item": {"parts": [1, "x"], "kind": "toy"}}'
+    with pytest.raises(SchemaError) as info:
+        s = SchemaStream(Crate, fail_fast=False)
+        s.feed(bad)
+        s.close()
+    with pytest.raises(ValidationError) as expected:
+        Crate.model_validate_json(bad)
+    assert [e["loc"] for e in info.value.errors] == [e["loc"] for e in expected.value.errors()]
+
+
+def test_field_done_repr_truncates_long_values_at_80_characters() -> None:
+    short = FieldDone(("a",), "x" * 78)  # repr is 80 characters: kept
+    long = FieldDone(("a",), "x" * 79)   # 81: cut to 77 + "..."
+    assert repr(short) == f"FieldDone(path=('a',), value={'x' * 78!r})"
+    assert repr(long) == "FieldDone(path=('a',), value='" + "x" * 76 + "...)"
+
+
+def test_a_model_with_an_alias_path_is_validated_as_a_whole() -> None:
+    s = SchemaStream(Aliased)
+    events = s.feed('{"deep": ["x", 7], "rest": "r"}')
+    value = s.close()
+    events += s.close_events
+    # docs/schema.md: such a value is validated as a whole when it completes, its members get no FieldDone
+    assert [e.path for e in events if type(e) is FieldDone] == [()]
+    assert value == Aliased(deep=["x", 7], rest="r")
