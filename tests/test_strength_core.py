@@ -223,3 +223,24 @@ def test_feeding_a_closed_parser_reports_where_the_input_ended(text: str, line: 
         p.feed("1")
     assert info.value.kind is ErrorKind.CLOSED
     assert (info.value.pos, info.value.line, info.value.col) == (len(text), line, col)
+
+
+@pytest.mark.parametrize(("a", "b"), [("1", "1.0"), ("1", "true"), ("0", "false"), ("1.0", "true"),
+                                      ("[1, 1.0]", "[1.0, true]")])
+def test_value_done_events_of_different_json_kinds_are_not_equal(a: str, b: str) -> None:
+    pa, pb = Parser(), Parser()
+    done_a = [e for e in pa.feed(a) + pa.close() if type(e).__name__ == "ValueDone"]
+    done_b = [e for e in pb.feed(b) + pb.close() if type(e).__name__ == "ValueDone"]
+    # equal in Python, but not the same JSON (compared for scalars only: containers compare with ==)
+    pairs = [(x, y) for x, y in zip(done_a, done_b, strict=True) if not isinstance(x.value, list)]
+    assert pairs and all(x.value == y.value and x != y for x, y in pairs)
+    assert done_a == [e for e in Parser().feed(a + " ") if type(e).__name__ == "ValueDone"]
+
+
+def test_value_of_an_unfinished_document_reports_where_the_input_stops() -> None:
+    p = Parser()
+    p.feed('[\n 1,\n  "a')
+    with pytest.raises(StreamError) as info:
+        _ = p.value
+    assert info.value.kind is ErrorKind.INCOMPLETE
+    assert (info.value.pos, info.value.line, info.value.col) == (10, 3, 5)
