@@ -317,3 +317,44 @@ def test_a_model_with_an_alias_path_is_validated_as_a_whole() -> None:
     # docs/schema.md: such a value is validated as a whole when it completes, its members get no FieldDone
     assert [e.path for e in events if type(e) is FieldDone] == [()]
     assert value == Aliased(deep=["x", 7], rest="r")
+
+
+def test_close_twice_and_close_after_a_failure_raise_closed() -> None:
+    s = SchemaStream(Item)
+    s.feed('{"name": "a", "qty": 1}')
+    assert s.close() == Item(name="a", qty=1)
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert info.value.kind == "closed"
+    s = SchemaStream(Item)
+    with pytest.raises(SchemaError):
+        s.feed('{"qty": "x"')
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert info.value.kind == "closed"
+
+
+def test_any_fields_keep_containers_as_they_are() -> None:
+    doc = '{"x": [1, {"a": [2, null]}, "s"], "y": 3}'
+    s = SchemaStream(Loose)
+    events = s.feed(doc)
+    value = s.close()
+    assert value == Loose.model_validate_json(doc) and value.x == [1, {"a": [2, None]}, "s"]
+    done = {e.path: e.value for e in events + list(s.close_events) if type(e) is FieldDone}
+    assert done[("x",)] == [1, {"a": [2, None]}, "s"]
+
+
+class ByName(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    count: int = Field(alias="Count")
+    label: str = Field(alias="Label")
+
+
+@pytest.mark.parametrize("doc", ['{"count": 2, "label": "ab"}', '{"Count": 2, "Label": "ab"}',
+                                 '{"count": 2, "Label": "ab"}'])
+def test_populate_by_name_accepts_field_names_and_aliases(doc: str) -> None:
+    s = SchemaStream(ByName)
+    events = s.feed(doc)
+    assert s.close() == ByName.model_validate_json(doc) == ByName(Count=2, Label="ab")
+    assert "".join(e.delta for e in events if type(e) is StringDelta) == "ab"
+    assert len([e for e in events + list(s.close_events) if type(e) is FieldDone]) == 3
