@@ -16,7 +16,16 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from fieldstream import FieldDone, FieldInvalid, SchemaError, StringDelta
 from fieldstream.schema import SchemaStream
@@ -358,3 +367,27 @@ def test_populate_by_name_accepts_field_names_and_aliases(doc: str) -> None:
     assert s.close() == ByName.model_validate_json(doc) == ByName(Count=2, Label="ab")
     assert "".join(e.delta for e in events if type(e) is StringDelta) == "ab"
     assert len([e for e in events + list(s.close_events) if type(e) is FieldDone]) == 3
+
+
+def test_strings_inside_any_containers_stream() -> None:
+    s = SchemaStream(Loose)
+    events = s.feed('{"x": ["ab') + s.feed('c", {"k": "de')
+    by_path: dict[Any, str] = {}
+    for e in events:
+        if type(e) is StringDelta:
+            by_path[e.path] = by_path.get(e.path, "") + e.delta
+    assert by_path == {("x", 0): "abc", ("x", 1, "k"): "de"}
+
+
+class Secretive(BaseModel):
+    name: str
+    _token: str = PrivateAttr(default="t")
+
+
+def test_partial_model_with_private_attributes_is_usable() -> None:
+    s = SchemaStream(Secretive)
+    s.feed('{"name": "ab')
+    partial = s.partial
+    assert partial.name == "ab" and "ab" in repr(partial)
+    assert partial.__pydantic_private__ is None  # not initialised (docs/schema.md)
+    assert partial.model_dump() == {"name": "ab"}
