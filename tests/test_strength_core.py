@@ -244,3 +244,21 @@ def test_value_of_an_unfinished_document_reports_where_the_input_stops() -> None
         _ = p.value
     assert info.value.kind is ErrorKind.INCOMPLETE
     assert (info.value.pos, info.value.line, info.value.col) == (10, 3, 5)
+
+
+@pytest.mark.parametrize("text", ["12", "-0.5", '"s"', "[1, 2]", "true"])
+def test_aiter_events_yields_the_events_of_close_too(text: str) -> None:
+    import asyncio
+
+    from fieldstream import aiter_events, iter_events
+
+    async def chunks() -> Any:
+        for c in text:
+            yield c
+
+    async def collect() -> list[Any]:
+        return [e async for e in aiter_events(chunks())]
+
+    got = asyncio.run(collect())
+    assert got == list(iter_events(list(text)))
+    assert got[-1].value == json.loads(text)

@@ -391,3 +391,49 @@ def test_partial_model_with_private_attributes_is_usable() -> None:
     assert partial.name == "ab" and "ab" in repr(partial)
     assert partial.__pydantic_private__ is None  # not initialised (docs/schema.md)
     assert partial.model_dump() == {"name": "ab"}
+
+
+def test_fail_fast_false_a_container_with_an_invalid_member_gets_no_field_done() -> None:
+    doc = '{"items": [{"name": "a", "qty": "x"}, {"name": "b", "qty": 1}], "n": 1}'
+
+    class Basket(BaseModel):
+        items: list[Item]
+        n: int
+
+    s = SchemaStream(Basket, fail_fast=False)
+    events = s.feed(doc)
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    events += s.close_events
+    assert [e.path for e in events if type(e) is FieldDone] == [
+        ("items", 0, "name"), ("items", 1, "name"), ("items", 1, "qty"), ("items", 1), ("n",)]
+    assert [e.path for e in events if type(e) is FieldInvalid] == [("items", 0, "qty")]
+    with pytest.raises(ValidationError) as expected:
+        Basket.model_validate_json(doc)
+    assert [e["loc"] for e in info.value.errors] == [e["loc"] for e in expected.value.errors()]
+
+
+def test_fail_fast_false_an_invalid_member_before_the_tag_fails_its_container() -> None:
+    doc = '{"item": {"parts": [1, "x"], "meta": {}, "kind": "toy"}}'
+    s = SchemaStream(Crate, fail_fast=False)
+    events = s.feed(doc)
+    with pytest.raises(SchemaError):
+        s.close()
+    events += s.close_events
+    done = [e.path for e in events if type(e) is FieldDone]
+    assert ("item",) not in done and () not in done and ("item", "meta") in done
+
+
+def test_fail_fast_false_a_nested_list_with_an_invalid_item_is_not_done() -> None:
+    class Grid(BaseModel):
+        grid: list[list[int]]
+
+    doc = '{"grid": [[1, "x"], [2]]}'
+    s = SchemaStream(Grid, fail_fast=False)
+    events = s.feed(doc)
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    events += s.close_events
+    done = [e.path for e in events if type(e) is FieldDone]
+    assert done == [("grid", 0, 0), ("grid", 1, 0), ("grid", 1)]
+    assert [e["loc"] for e in info.value.errors] == [("grid", 0, 1)]
