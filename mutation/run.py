@@ -226,7 +226,7 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
               budget_seconds: float = 900.0, max_mutants: int | None = None, seed: int = 0,
               operators: tuple[str, ...] = OPERATORS, equivalents: list[Equivalent] | None = None,
               shared: Path | None = None, timeout: float | None = None, pytest_args: list[str] | None = None,
-              log: Any = None) -> ScopeResult:
+              only: set[str] | None = None, log: Any = None) -> ScopeResult:
     """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``)."""
     equivalents = load_equivalents() if equivalents is None else equivalents
     started = time.monotonic()
@@ -234,6 +234,8 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
     mutants = [m for f in sources for m in iter_valid(find_mutants(texts[f], f), texts[f])
                if m.operator in operators]
     chosen = select(mutants, seed, max_mutants)
+    if only:  # re-check given mutants (ids from a report), e.g. the survivors of the last run
+        chosen = [m for m in chosen if m.id in only]
     with tempfile.TemporaryDirectory(prefix="fieldstream-mutation-") as tmp:
         repos: queue.Queue[Path] = queue.Queue()
         for j in range(max(1, jobs)):
@@ -363,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--module", help="only mutate this source file (a path or glob inside the scope)")
     ap.add_argument("--max-mutants", type=int, help="cap the seeded sample")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", action="append", metavar="ID",
+                    help="only this mutant (an id from a report; repeatable): re-check survivors")
     ap.add_argument("--operator", action="append", choices=OPERATORS,
                     help="only these operators (repeatable)")
     ap.add_argument("--timeout", type=float,
@@ -384,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
                                      max_mutants=args.max_mutants, seed=args.seed,
                                      operators=tuple(args.operator or OPERATORS), shared=args.shared,
                                      timeout=args.timeout, log=sys.stderr,
-                                     pytest_args=config.SCOPES[scope].get("pytest_args")))
+                                     pytest_args=config.SCOPES[scope].get("pytest_args"),
+                                     only=set(args.only) if args.only else None))
     except SetupError as exc:
         print(f"mutation: {exc}", file=sys.stderr)
         return 2
