@@ -437,3 +437,12 @@ def test_fail_fast_false_a_nested_list_with_an_invalid_item_is_not_done() -> Non
     done = [e.path for e in events if type(e) is FieldDone]
     assert done == [("grid", 0, 0), ("grid", 1, 0), ("grid", 1)]
     assert [e["loc"] for e in info.value.errors] == [("grid", 0, 1)]
+
+
+def test_validate_stream_feeds_every_chunk() -> None:
+    from fieldstream.schema import validate_stream
+
+    assert validate_stream(Item, ['{"name": "a",', ' "qty": 1', "}"]) == Item(name="a", qty=1)
+    with pytest.raises(SchemaError) as info:
+        validate_stream(Item, ['{"name": "a"', "}"])
+    assert info.value.kind == "missing"
