@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,11 +55,14 @@ class Mutant:
     replacement: str
     original_line: str
     mutated_line: str
+    occurrence: int = 0  # how many earlier mutants of this file have the same operator and lines
 
     @property
     def id(self) -> str:
-        """Stable across runs (and across edits elsewhere in the file: the line is not part of it)."""
+        """Stable across runs (and across edits elsewhere in the file: the line number is not part of it)."""
         key = f"{self.file}\0{self.operator}\0{self.original_line.strip()}\0{self.mutated_line.strip()}"
+        if self.occurrence:
+            key += f"\0{self.occurrence}"
         return hashlib.sha1(key.encode()).hexdigest()[:12]
 
     def apply(self, text: str) -> str:
@@ -254,6 +258,12 @@ def find_mutants(text: str, file: str) -> list[Mutant]:
                           original_line=lines[lineno - 1],
                           mutated_line=mutated[line_start: line_end if line_end >= 0 else len(mutated)]))
     out.sort(key=lambda m: (m.start, m.operator, m.replacement))
+    seen_keys: dict[tuple[str, str, str], int] = {}
+    for n, m in enumerate(out):
+        k = (m.operator, m.original_line.strip(), m.mutated_line.strip())
+        if k in seen_keys:
+            out[n] = dataclasses.replace(m, occurrence=seen_keys[k])
+        seen_keys[k] = seen_keys.get(k, 0) + 1
     return out
 
 
