@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AliasPath,
     BaseModel,
     ConfigDict,
@@ -446,3 +447,20 @@ def test_validate_stream_feeds_every_chunk() -> None:
     with pytest.raises(SchemaError) as info:
         validate_stream(Item, ['{"name": "a"', "}"])
     assert info.value.kind == "missing"
+
+
+class Choices(BaseModel):
+    value: int = Field(validation_alias=AliasChoices("v", "val"))
+    name: str = ""
+
+
+@pytest.mark.parametrize("doc", ['{"v": 1, "name": "a"}', '{"val": 2, "name": "b"}', '{"name": "c", "v": 3}'])
+def test_alias_choices_stream_under_each_alias(doc: str) -> None:
+    s = SchemaStream(Choices)
+    events = s.feed(doc)
+    value = s.close()
+    events += s.close_events
+    assert value == Choices.model_validate_json(doc)
+    done = {e.path for e in events if type(e) is FieldDone}
+    key = "v" if '"v"' in doc else "val"
+    assert done == {(key,), ("name",), ()}
