@@ -464,3 +464,23 @@ def test_alias_choices_stream_under_each_alias(doc: str) -> None:
     done = {e.path for e in events if type(e) is FieldDone}
     key = "v" if '"v"' in doc else "val"
     assert done == {(key,), ("name",), ()}
+
+
+def test_field_invalid_repr_lists_error_locations_and_types() -> None:
+    s = SchemaStream(Item, fail_fast=False)
+    events = s.feed('{"name": 5, "qty": "x"}')
+    invalid = [e for e in events if type(e) is FieldInvalid]
+    assert [repr(e) for e in invalid] == ["FieldInvalid(path=('name',), errors=[(('name',), 'string_type')])",
+                                          "FieldInvalid(path=('qty',), errors=[(('qty',), 'int_parsing')])"]
+
+
+@pytest.mark.parametrize(("count", "shown"), [(20, 20), (21, 20), (25, 20)])
+def test_schema_error_message_lists_at_most_20_errors(count: int, shown: int) -> None:
+    s = SchemaStream(list[int], fail_fast=False)
+    s.feed("[" + ", ".join(['"x"'] * count) + "]")
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert len(info.value.errors) == count
+    lines = str(info.value).splitlines()
+    assert len([ln for ln in lines if "[type=int_parsing]" in ln]) == shown
+    assert (f"  ... and {count - 20} more" in lines) is (count > 20)
