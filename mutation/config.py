@@ -18,16 +18,19 @@ SCOPES: dict[str, dict[str, list[str]]] = {
         "sources": ["src/fieldstream/_*.py"],
         "exclude": [
             "src/fieldstream/__*.py",           # __init__ (re-exports), __main__ (the CLI entry point)
-            "src/fieldstream/_cli*.py",        # the CLI has its own tests (not part of the core)
+            "src/fieldstream/_cli*.py",         # the CLI has its own tests (not part of the core)
+            "src/fieldstream/_demo.py",
             "src/fieldstream/_schema_tree.py",  # schema layer
             "src/fieldstream/_lenient.py",      # lenient front end: tested by test_lenient.py
+            "src/fieldstream/_patch.py",        # scope "patch"
             "src/fieldstream/_about.py",
         ],
+        # ``tests/**/`` matches tests/ itself and any subdirectory (tests/core/ ...)
         "tests": [
-            "tests/test_strength_core.py",
-            "tests/test_basics.py",
-            "tests/test_core_errors.py",
-            "tests/test_core_*.py",
+            "tests/**/test_strength_core.py",
+            "tests/**/test_basics.py",
+            "tests/**/test_core_errors.py",
+            "tests/**/test_core_*.py",
         ],
         # the bench corpus (MB-sized documents, ijson's pure-Python backend) costs more than the rest
         "pytest_args": ["-k", "not bench_corpus"],
@@ -36,23 +39,24 @@ SCOPES: dict[str, dict[str, list[str]]] = {
         "sources": ["src/fieldstream/schema.py", "src/fieldstream/schema/*.py",
                     "src/fieldstream/_schema*.py"],
         "exclude": [],
-        "tests": ["tests/test_strength_schema.py", "tests/test_schema_*.py"],
+        "tests": ["tests/**/test_strength_schema.py", "tests/**/test_schema_*.py"],
     },
     "agents": {
         "sources": ["src/fieldstream/agents/*.py", "src/fieldstream/agents/**/*.py"],
-        "exclude": ["src/fieldstream/agents/sse.py", "src/fieldstream/agents/_openai.py"],
-        "tests": ["tests/test_strength_agents.py", "tests/test_agents_core.py",
-                  "tests/test_agents_examples.py"],
+        "exclude": ["src/fieldstream/agents/sse.py", "src/fieldstream/agents/_sse.py",
+                    "src/fieldstream/agents/_openai.py", "src/fieldstream/agents/models/_openai.py"],
+        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_core.py",
+                  "tests/**/test_agents_examples.py"],
     },
     "sse": {
-        "sources": ["src/fieldstream/agents/sse.py"],
+        "sources": ["src/fieldstream/agents/sse.py", "src/fieldstream/agents/_sse.py"],
         "exclude": [],
-        "tests": ["tests/test_strength_agents.py", "tests/test_agents_sse.py"],
+        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_sse.py"],
     },
     "patch": {
-        "sources": ["src/fieldstream/patch.py"],
+        "sources": ["src/fieldstream/patch.py", "src/fieldstream/_patch.py"],
         "exclude": [],
-        "tests": ["tests/test_patch.py"],
+        "tests": ["tests/**/test_patch.py"],
     },
 }
 
