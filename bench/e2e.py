@@ -54,7 +54,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import docs_gen  # noqa: E402
-from e2e_contestants import STOPPED, Article, Contestant, available  # noqa: E402
+from e2e_contestants import NO_VIEW, STOPPED, Article, Contestant, available  # noqa: E402
 from report import _fit, _fmt_s, parse_size  # noqa: E402
 
 from fieldstream import to_dotted  # noqa: E402
@@ -143,6 +143,8 @@ class Checker:
         self.res = Correctness()
 
     def __call__(self, k: int, view: Any) -> bool:
+        if view is NO_VIEW:
+            return False
         r = self.res
         r.views += 1
         if self.flat:

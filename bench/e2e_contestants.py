@@ -9,6 +9,8 @@ frameworks get a scripted model that yields the same deltas.
 A runner is ``run(deltas, on_view) -> final``: it feeds all deltas and calls ``on_view(k, view)`` with
 each view the consumer receives, where ``k`` is the number of deltas delivered so far (1-based). When
 ``on_view`` returns True the runner stops early and returns :data:`STOPPED` (used for time budgets).
+Sources also call ``on_view(k, NO_VIEW)`` before each delta (a budget check, nothing shown), so a
+contestant that shows nothing for a long time can still be stopped: the source then ends the stream.
 Async runners yield to the event loop once per delta (``asyncio.sleep(0)``), as a socket read would.
 """
 
@@ -26,6 +28,24 @@ from pydantic import BaseModel
 OnView = Callable[[int, Any], bool]
 Runner = Callable[[list[str], OnView], Any]
 STOPPED = object()  # returned by a runner that ``on_view`` stopped early
+NO_VIEW = object()  # passed to ``on_view`` by a source: a budget check, not something shown
+
+
+class _Gate:
+    """Counts the deltas a source delivered; asks ``on_view`` before each one whether to go on."""
+
+    def __init__(self, on_view: OnView) -> None:
+        self.k = 0
+        self.on_view = on_view
+        self.stopped = False
+
+    def next(self) -> bool:
+        """True: deliver the next delta. False: stop (the source ends the stream early)."""
+        if self.on_view(self.k, NO_VIEW):
+            self.stopped = True
+            return False
+        self.k += 1
+        return True
 
 
 class Record(BaseModel):
@@ -76,9 +96,9 @@ class _ScriptedModel:
 
     name = "scripted"
 
-    def __init__(self, deltas: list[str], counter: list[int]) -> None:
+    def __init__(self, deltas: list[str], gate: _Gate) -> None:
         self.deltas = deltas
-        self.counter = counter
+        self.gate = gate
         self.calls = 0
 
     async def stream(self, messages: Any, schema: dict[str, Any], *, name: str = "response"
@@ -88,10 +108,11 @@ class _ScriptedModel:
             yield json.dumps({"reasoning": "Write it.", "tool_calls": [], "is_complete": True,
                               "final_result": None})
             return
-        counter = self.counter
+        gate = self.gate
         for d in self.deltas:
             await asyncio.sleep(0)
-            counter[0] += 1
+            if not gate.next():
+                return
             yield d
 
 
@@ -101,8 +122,8 @@ def run_fieldstream_agent(deltas: list[str], on_view: OnView) -> Any:
     to ``on_view`` is what a consumer can hold: ``{dotted path: text so far or finished value}``."""
     from fieldstream.agents import Agent
 
-    counter = [0]
-    model = _ScriptedModel(deltas, counter)
+    gate = _Gate(on_view)
+    model = _ScriptedModel(deltas, gate)
     agent = Agent(name="writer", output_schema=Article, model=model)
 
     async def go() -> Any:
@@ -123,13 +144,17 @@ def run_fieldstream_agent(deltas: list[str], on_view: OnView) -> Any:
                     view[data["json_path"]] = data["value"]
                 else:
                     continue
-                if on_view(counter[0], view):
+                if on_view(gate.k, view):
                     return STOPPED
+        except Exception:
+            if gate.stopped:
+                return STOPPED
+            raise
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
         raise RuntimeError("no result event")
 
-    return asyncio.run(go())
+    return _stopped_or(gate, lambda: asyncio.run(go()))
 
 
 # ---------------------------------------------------------------------------- pydantic-ai
@@ -141,14 +166,15 @@ def run_pydantic_ai(deltas: list[str], on_view: OnView) -> Any:
     from pydantic_ai import Agent
     from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
-    counter = [0]
+    gate = _Gate(on_view)
 
     async def stream_fn(messages: Any, info: AgentInfo) -> AsyncIterator[Any]:
         name = info.output_tools[0].name
         first = True
         for d in deltas:
             await asyncio.sleep(0)
-            counter[0] += 1
+            if not gate.next():
+                return
             yield {0: DeltaToolCall(name=name if first else None, json_args=d,
                                     tool_call_id="call_1" if first else None)}
             first = False
@@ -160,11 +186,11 @@ def run_pydantic_ai(deltas: list[str], on_view: OnView) -> Any:
             last = None
             async for out in result.stream_output(debounce_by=None):
                 last = out
-                if on_view(counter[0], out):
+                if on_view(gate.k, out):
                     return STOPPED
             return last
 
-    return asyncio.run(go())
+    return _stopped_or(gate, lambda: asyncio.run(go()))
 
 
 # ---------------------------------------------------------------------------- OpenAI-compatible replay
@@ -184,25 +210,25 @@ def sse_body(deltas: list[str]) -> list[bytes]:
 
 
 class _Replay:
-    """Sync and async byte streams over pre-encoded SSE frames; ``counter[0]`` = content deltas sent."""
+    """Sync and async byte streams over pre-encoded SSE frames; ``gate.k`` = content deltas sent."""
 
-    def __init__(self, frames: list[bytes]) -> None:
+    def __init__(self, frames: list[bytes], gate: _Gate) -> None:
         self.frames = frames
-        self.counter = [0]
+        self.gate = gate
 
     def sync_stream(self) -> Iterator[bytes]:
         last = len(self.frames) - 2
         for i, f in enumerate(self.frames):
-            if 0 < i < last:
-                self.counter[0] += 1
+            if 0 < i < last and not self.gate.next():
+                return
             yield f
 
     async def async_stream(self) -> AsyncIterator[bytes]:
         last = len(self.frames) - 2
         for i, f in enumerate(self.frames):
             await asyncio.sleep(0)
-            if 0 < i < last:
-                self.counter[0] += 1
+            if 0 < i < last and not self.gate.next():
+                return
             yield f
 
 
@@ -218,7 +244,8 @@ def run_openai(deltas: list[str], on_view: OnView) -> Any:
     import httpx
     import openai
 
-    replay = _Replay(sse_body(deltas))
+    gate = _Gate(on_view)
+    replay = _Replay(sse_body(deltas), gate)
 
     class _Stream(httpx.SyncByteStream):
         def __iter__(self) -> Iterator[bytes]:
@@ -227,16 +254,19 @@ def run_openai(deltas: list[str], on_view: OnView) -> Any:
     transport = httpx.MockTransport(lambda request: _sse_response(_Stream()))
     client = openai.OpenAI(api_key="replay", base_url="http://replay.invalid/v1",
                            http_client=httpx.Client(transport=transport), max_retries=0)
-    counter = replay.counter
-    with client.beta.chat.completions.stream(
-            model="replay", messages=[{"role": "user", "content": "Write the article."}],
-            response_format=Article) as stream:
-        for ev in stream:
-            if ev.type == "content.delta" and on_view(counter[0], ev.parsed):
-                return STOPPED
-        final = stream.get_final_completion()
-    client.close()
-    return final.choices[0].message.parsed
+
+    def go() -> Any:
+        with client.beta.chat.completions.stream(
+                model="replay", messages=[{"role": "user", "content": "Write the article."}],
+                response_format=Article) as stream:
+            for ev in stream:
+                if ev.type == "content.delta" and on_view(gate.k, ev.parsed):
+                    return STOPPED
+            final = stream.get_final_completion()
+        client.close()
+        return final.choices[0].message.parsed
+
+    return _stopped_or(gate, go)
 
 
 def run_instructor(deltas: list[str], on_view: OnView) -> Any:
@@ -246,7 +276,8 @@ def run_instructor(deltas: list[str], on_view: OnView) -> Any:
     import instructor
     import openai
 
-    replay = _Replay(sse_body(deltas))
+    gate = _Gate(on_view)
+    replay = _Replay(sse_body(deltas), gate)
 
     class _Stream(httpx.AsyncByteStream):
         def __aiter__(self) -> AsyncIterator[bytes]:
@@ -257,52 +288,72 @@ def run_instructor(deltas: list[str], on_view: OnView) -> Any:
         raw = openai.AsyncOpenAI(api_key="replay", base_url="http://replay.invalid/v1",
                                  http_client=httpx.AsyncClient(transport=transport), max_retries=0)
         client = instructor.from_openai(raw, mode=instructor.Mode.JSON)
-        counter = replay.counter
         last = None
         async for p in client.chat.completions.create_partial(
                 model="replay", messages=[{"role": "user", "content": "Write the article."}],
                 response_model=Article, max_retries=0):
             last = p
-            if on_view(counter[0], p):
+            if on_view(gate.k, p):
                 return STOPPED
         await raw.close()
         return last
 
-    return asyncio.run(go())
+    return _stopped_or(gate, lambda: asyncio.run(go()))
 
 
 # ---------------------------------------------------------------------------- langchain-core
 
-def _counted(deltas: list[str], counter: list[int]) -> Iterator[str]:
+def _gated(deltas: list[str], gate: _Gate) -> Iterator[str]:
     for d in deltas:
-        counter[0] += 1
+        if not gate.next():
+            return
         yield d
+
+
+def _stopped_or(gate: _Gate, run: Callable[[], Any]) -> Any:
+    """``run()``, or :data:`STOPPED` if the source was stopped (the contestant may then fail on the
+    incomplete document, or return a partial value: either way it is not a result)."""
+    try:
+        value = run()
+    except Exception:
+        if gate.stopped:
+            return STOPPED
+        raise
+    return STOPPED if gate.stopped else value
 
 
 def run_langchain_pydantic(deltas: list[str], on_view: OnView) -> Any:
     """langchain-core ``PydanticOutputParser(pydantic_object=Article).transform(deltas)``."""
     from langchain_core.output_parsers import PydanticOutputParser
 
-    counter = [0]
-    last = None
-    for out in PydanticOutputParser(pydantic_object=Article).transform(_counted(deltas, counter)):
-        last = out
-        if on_view(counter[0], out):
-            return STOPPED
-    return last
+    gate = _Gate(on_view)
+
+    def go() -> Any:
+        last = None
+        for out in PydanticOutputParser(pydantic_object=Article).transform(_gated(deltas, gate)):
+            last = out
+            if on_view(gate.k, out):
+                return STOPPED
+        return last
+
+    return _stopped_or(gate, go)
 
 
 def run_langchain_json(deltas: list[str], on_view: OnView) -> Any:
     """langchain-core ``JsonOutputParser(pydantic_object=Article).transform(deltas)`` (plain dicts)."""
     from langchain_core.output_parsers import JsonOutputParser
 
-    counter = [0]
-    last = None
-    for out in JsonOutputParser(pydantic_object=Article).transform(_counted(deltas, counter)):
-        last = out
-        if on_view(counter[0], out):
-            return STOPPED
-    return last
+    gate = _Gate(on_view)
+
+    def go() -> Any:
+        last = None
+        for out in JsonOutputParser(pydantic_object=Article).transform(_gated(deltas, gate)):
+            last = out
+            if on_view(gate.k, out):
+                return STOPPED
+        return last
+
+    return _stopped_or(gate, go)
 
 
 # ---------------------------------------------------------------------------- re-parsers
