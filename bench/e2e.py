@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import math
 import platform
@@ -148,8 +149,8 @@ class Checker:
         r = self.res
         r.views += 1
         if self.flat:
-            leaves = list(view.items())
-            body = view.get("body")
+            leaves = [(p, v.getvalue() if isinstance(v, io.StringIO) else v) for p, v in view.items()]
+            body = dict(leaves).get("body")
         else:
             leaves = [(to_dotted(p), v) for p, v in _leaves(view)]
             body = view.get("body") if isinstance(view, dict) else getattr(view, "body", None)
@@ -476,19 +477,20 @@ def plot(res: Results, path: Path) -> None:
             if cell.seconds is not None:
                 xs.append(res.doc_len[s])
                 ys.append(cell.seconds)
-            elif cell.lower_bound:
+            elif cell.lower_bound and not cell.scaled:  # scaled bounds are not measurements: not drawn
                 lx.append(res.doc_len[s])
                 ly.append(cell.lower_bound)
         style = "-" if c.name.startswith("fieldstream") else "--"
         line, = ax.plot(xs, ys, marker="o", linestyle=style, label=c.name)
         if lx:
+            ax.plot(xs[-1:] + lx, ys[-1:] + ly, linestyle=":", color=line.get_color())
             ax.plot(lx, ly, marker="^", linestyle="none", color=line.get_color(), fillstyle="none")
     ax.axhline(res.budget, color="grey", linestyle=":", linewidth=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_title("Typed partial after every 4-char delta (Article: records + long markdown)")
     ax.set_xlabel("document size (characters)")
-    ax.set_ylabel("total CPU seconds (hollow ▲ = lower bound, over budget)")
+    ax.set_ylabel("total CPU seconds (hollow ▲ = lower bound: stopped at the budget)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -119,7 +120,8 @@ class _ScriptedModel:
 def run_fieldstream_agent(deltas: list[str], on_view: OnView) -> Any:
     """``fieldstream.agents.Agent(output_schema=Article).stream(...)``: ``chunk`` events (text delta with
     its path) and ``field`` events (each finished value). This path has no typed partial; the view given
-    to ``on_view`` is what a consumer can hold: ``{dotted path: text so far or finished value}``."""
+    to ``on_view`` is what a consumer can hold: ``{dotted path: finished value, or a StringIO of the text
+    so far}`` (a StringIO, because ``text + delta`` on a dict value copies: quadratic on a long body)."""
     from fieldstream.agents import Agent
 
     gate = _Gate(on_view)
@@ -139,7 +141,10 @@ def run_fieldstream_agent(deltas: list[str], on_view: OnView) -> Any:
                     continue
                 if t == "chunk":
                     p = data["json_path"]
-                    view[p] = view.get(p, "") + data["delta"]
+                    buf = view.get(p)
+                    if not isinstance(buf, io.StringIO):
+                        buf = view[p] = io.StringIO()
+                    buf.write(data["delta"])
                 elif t == "field":
                     view[data["json_path"]] = data["value"]
                 else:
