@@ -7,6 +7,7 @@ and end with the same object. A peer whose package is not installed is skipped.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,26 @@ def test_section_is_replaced_in_place_and_the_rest_of_the_file_kept(tmp_path: Pa
     assert text.startswith("# Benchmarks\n\n## 1. Tables\n\nkeep me\n")
     assert "second" in text and "first" not in text
     assert text.count(e2e.BEGIN) == 1 and text.count(e2e.END) == 1
+
+
+def test_docs_rerendered_from_the_json_equal_the_docs_of_the_run() -> None:
+    fs, jt, pa = (BY_NAME[n] for n in ("fieldstream SchemaStream", "jiter trailing-strings", "pydantic-ai"))
+    res = e2e.Results(sizes=[10_000, 100_000], budget=1.0, correctness_size=10_000, contestants=[fs, jt, pa],
+                      doc_len={10_000: 9_997, 100_000: 99_958}, versions={"pydantic": "2"}, when="now")
+    res.cells = {
+        fs.name: {10_000: e2e.Cell(2_500, 0.02, cpu_us_per_delta=8.0),
+                  100_000: e2e.Cell(24_990, 0.2, cpu_us_per_delta=8.0)},
+        jt.name: {10_000: e2e.Cell(2_500, 0.05, cpu_us_per_delta=20.0),
+                  100_000: e2e.Cell(24_990, None, cpu_us_per_delta=400.0, lower_bound=10.0, done=2_000)},
+        pa.name: {10_000: e2e.Cell(2_500, None, cpu_us_per_delta=300.0, lower_bound=1.5, done=1_700),
+                  100_000: e2e.Cell(24_990, None, cpu_us_per_delta=300.0, lower_bound=15.0, scaled=True)},
+    }
+    res.correctness = {fs.name: e2e.Correctness(True, 3, 1.0, "", 10),
+                       jt.name: e2e.Correctness(True, 3, 1.0, "items[0].score: 78 (final 783.67)", 10),
+                       pa.name: e2e.Correctness(True, 1017, 1.0, "", 10)}
+    md = e2e.markdown(res)
+    assert "| jiter trailing-strings | 50.0 ms (2.5×) | ≥ 10.0 s (≥ 50.0×) | ≥ 2.30 | 20 |" in md
+    assert "| pydantic-ai | ≥ 1.50 s (≥ 75.0×) | ≥ 15.0 s* (≥ 75.0×) | – | ≥ 300 |" in md
+    assert "**yes** (items[0].score: 78)" in md
+    data = json.loads(json.dumps(e2e.to_json(res)))
+    assert e2e.markdown(e2e.from_json(data)) == md
