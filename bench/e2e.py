@@ -388,7 +388,8 @@ def markdown(res: Results) -> str:
       " also pay SSE and chunk-JSON decoding, as they do in use); the agent frameworks get a scripted model"
       " yielding the same deltas. Async contestants yield to the event loop once per delta.\n")
     vers = ", ".join(f"{k} {v}" for k, v in sorted(res.versions.items()))
-    w(f"Versions: {vers}.\n")
+    w(f"Versions: {vers} (pinned in the `bench` extra: `pip install -e '.[bench]'`; then"
+      " `python bench/e2e.py`, or `--quick`).\n")
     if res.missing:
         w("Not measured (package not importable): " + ", ".join(res.missing) + ".\n")
     w("Contestants: " + "; ".join(f"**{c.name}**: {c.api}" for c in res.contestants) + ".\n")
