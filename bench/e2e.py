@@ -56,7 +56,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import docs_gen  # noqa: E402
-from e2e_contestants import NO_VIEW, STOPPED, Article, Contestant, available  # noqa: E402
+from e2e_contestants import NO_VIEW, STOPPED, Article, Contestant, FlatView, available  # noqa: E402
 from report import _fit, _fmt_s, parse_size  # noqa: E402
 
 from fieldstream import to_dotted  # noqa: E402
@@ -123,12 +123,13 @@ class Correctness:
     flicker: str = ""  # first flickering number, "" if none
     views: int = 0
     error: str = ""
+    flat: bool = False  # the views were FlatViews (path -> value), not typed partials
 
 
 class Checker:
     """``on_view`` for the untimed correctness run: records the four columns."""
 
-    def __init__(self, doc: str, deltas: list[str], flat: bool) -> None:
+    def __init__(self, doc: str, deltas: list[str]) -> None:
         self.expected = Article.model_validate_json(doc)
         self.final_leaves = {to_dotted(p): v for p, v in _leaves(self.expected.model_dump())}
         self.body = self.expected.body
@@ -141,7 +142,6 @@ class Checker:
             if start <= off < end:
                 self.inside.add(k)
         self.shown: set[int] = set()
-        self.flat = flat  # the Agent's view: {dotted path: value}
         self.res = Correctness()
 
     def __call__(self, k: int, view: Any) -> bool:
@@ -149,7 +149,8 @@ class Checker:
             return False
         r = self.res
         r.views += 1
-        if self.flat:
+        if isinstance(view, FlatView):
+            r.flat = True
             leaves = [(p, v.getvalue() if isinstance(v, io.StringIO) else v) for p, v in view.items()]
             body = dict(leaves).get("body")
         else:
@@ -182,7 +183,7 @@ class Checker:
 
 def check(c: Contestant, doc: str) -> Correctness:
     deltas = docs_gen.chunks(doc, DELTA)
-    chk = Checker(doc, deltas, flat=(c.name == "fieldstream Agent"))
+    chk = Checker(doc, deltas)
     try:
         final = c.run(deltas, chk)
     except Exception as exc:
@@ -444,8 +445,11 @@ def markdown(res: Results) -> str:
         w(f"| {c.name} | {same} | {r.first_view if r.first_view is not None else 'never'} |"
           f" {r.open_strings:.0%} | {_fmt_flicker(r)} |")
     w("")
-    w("The fieldstream Agent row has no typed partial: its consumer holds `chunk` texts and `field` values"
-      " by path (that is the view checked above).\n")
+    flat = [c.name for c in res.contestants if res.correctness[c.name].flat]
+    if flat:
+        w(f"No typed partial on the {', '.join(flat)} row (the fieldstream measured has no"
+          " `event.partial()`): its consumer holds `chunk` texts and `field` values by path (that is the"
+          " view checked above).\n")
     e_ss = exponent(res, "fieldstream SchemaStream")[0] if "fieldstream SchemaStream" in res.cells else None
     e_ag = exponent(res, "fieldstream Agent")[0] if "fieldstream Agent" in res.cells else None
     if e_ss is not None and e_ss > 1.1 and e_ag is not None and e_ag <= 1.1:

@@ -117,11 +117,17 @@ class _ScriptedModel:
             yield d
 
 
+class FlatView(dict[str, Any]):
+    """An Agent consumer's view when the events carry no typed partial (older fieldstream):
+    ``{dotted path: finished value, or a StringIO of the text so far}`` (a StringIO, because
+    ``text + delta`` on a dict value copies: quadratic on a long body)."""
+
+
 def run_fieldstream_agent(deltas: list[str], on_view: OnView) -> Any:
-    """``fieldstream.agents.Agent(output_schema=Article).stream(...)``: ``chunk`` events (text delta with
-    its path) and ``field`` events (each finished value). This path has no typed partial; the view given
-    to ``on_view`` is what a consumer can hold: ``{dotted path: finished value, or a StringIO of the text
-    so far}`` (a StringIO, because ``text + delta`` on a dict value copies: quadratic on a long body)."""
+    """``fieldstream.agents.Agent(output_schema=Article).stream(...)`` with a scripted model: each
+    ``chunk`` event's (path, text), and once per model delta the typed partial ``event.partial()``.
+    With an older fieldstream whose events have no ``partial()`` (an ``AgentEvent`` with a ``data``
+    dict), the view is a :class:`FlatView` built from the ``chunk`` and ``field`` events."""
     from fieldstream.agents import Agent
 
     gate = _Gate(on_view)
@@ -129,26 +135,39 @@ def run_fieldstream_agent(deltas: list[str], on_view: OnView) -> Any:
     agent = Agent(name="writer", output_schema=Article, model=model)
 
     async def go() -> Any:
-        view: dict[str, Any] = {}
+        flat = FlatView()
+        text_out: list[tuple[Any, str]] = []  # what a UI would append to, per path
+        last_k = -1
         stream = agent.stream("Write the article.")
         try:
             async for ev in stream:
                 t = ev.type
                 if t == "result":
                     return ev.result
-                data = ev.data
-                if data.get("call_type") != "final_result":
+                if t != "chunk" and t != "field":
                     continue
-                if t == "chunk":
-                    p = data["json_path"]
-                    buf = view.get(p)
-                    if not isinstance(buf, io.StringIO):
-                        buf = view[p] = io.StringIO()
-                    buf.write(data["delta"])
-                elif t == "field":
-                    view[data["json_path"]] = data["value"]
+                data = getattr(ev, "data", None)
+                if data is None:  # typed events (Chunk, Field) with a lazily computed typed partial
+                    if ev.call_type != "final_result":
+                        continue
+                    if t == "chunk":
+                        text_out.append((ev.path, ev.delta))
+                    if gate.k == last_k:
+                        continue
+                    last_k = gate.k
+                    view = ev.partial()
                 else:
-                    continue
+                    if data.get("call_type") != "final_result":
+                        continue
+                    if t == "chunk":
+                        p = data["json_path"]
+                        buf = flat.get(p)
+                        if not isinstance(buf, io.StringIO):
+                            buf = flat[p] = io.StringIO()
+                        buf.write(data["delta"])
+                    else:
+                        flat[data["json_path"]] = data["value"]
+                    view = flat
                 if on_view(gate.k, view):
                     return STOPPED
         except Exception:
@@ -408,7 +427,8 @@ CONTESTANTS: tuple[Contestant, ...] = (
     Contestant("fieldstream SchemaStream", "`SchemaStream(Article)`: StringDelta (path, text) + `.partial`",
                run_fieldstream, ("pydantic",), "fieldstream"),
     Contestant("fieldstream Agent", "`agents.Agent(output_schema=Article).stream()` with a scripted model:"
-               " `chunk` (path, text) + `field` events", run_fieldstream_agent, ("pydantic",), "fieldstream"),
+               " `chunk` events (path, text) + `event.partial()` once per delta (where the installed"
+               " fieldstream has it)", run_fieldstream_agent, ("pydantic",), "fieldstream"),
     Contestant("pydantic-ai", "`Agent(FunctionModel(stream_function=...)).run_stream()`,"
                " `stream_output(debounce_by=None)`", run_pydantic_ai, ("pydantic_ai",), "pydantic-ai-slim"),
     Contestant("openai-python", "`client.beta.chat.completions.stream(response_format=Article)`, `.parsed`"
