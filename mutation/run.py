@@ -143,7 +143,7 @@ class ScopeResult:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
-def _make_copy(root: Path, dest: Path, shared: Path | None) -> Path:
+def _make_copy(root: Path, dest: Path) -> Path:
     repo = dest / "repo"
     repo.mkdir(parents=True)
     ignore = shutil.ignore_patterns(*config.COPY_IGNORE)
@@ -153,8 +153,6 @@ def _make_copy(root: Path, dest: Path, shared: Path | None) -> Path:
             shutil.copytree(src, repo / name, ignore=ignore, symlinks=True)
         elif src.is_file():
             shutil.copy2(src, repo / name)
-    if shared is not None and shared.is_dir():  # tests read ../shared (corpora, reference pages)
-        (dest / "shared").symlink_to(shared.resolve(), target_is_directory=True)
     return repo
 
 
@@ -225,7 +223,7 @@ def select(mutants: list[Mutant], seed: int, max_mutants: int | None) -> list[Mu
 def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, jobs: int = 2,
               budget_seconds: float = 900.0, max_mutants: int | None = None, seed: int = 0,
               operators: tuple[str, ...] = OPERATORS, equivalents: list[Equivalent] | None = None,
-              shared: Path | None = None, timeout: float | None = None, pytest_args: list[str] | None = None,
+              timeout: float | None = None, pytest_args: list[str] | None = None,
               only: set[str] | None = None, log: Any = None) -> ScopeResult:
     """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``)."""
     equivalents = load_equivalents() if equivalents is None else equivalents
@@ -239,7 +237,7 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
     with tempfile.TemporaryDirectory(prefix="fieldstream-mutation-") as tmp:
         repos: queue.Queue[Path] = queue.Queue()
         for j in range(max(1, jobs)):
-            repos.put(_make_copy(root, Path(tmp) / f"job{j}", shared))
+            repos.put(_make_copy(root, Path(tmp) / f"job{j}"))
         probe = repos.get()
         _check_import(probe)
         code, baseline, out = _pytest(probe, tests, None, pytest_args)
@@ -373,8 +371,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="per-mutant timeout in seconds (default: from the clean run)")
     ap.add_argument("--report", default="docs/mutation-report.md",
                     help="Markdown survivors report; the JSON goes next to it (.json)")
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared",
-                    help="the directory tests read as ../shared (default: next to the repository)")
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C (temporary copies, test runs)
@@ -386,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             sources, tests = resolve_scope(args.root, scope, args.module if args.scope != "all" else None)
             results.append(run_scope(args.root, scope, sources, tests, jobs=args.jobs, budget_seconds=budget,
                                      max_mutants=args.max_mutants, seed=args.seed,
-                                     operators=tuple(args.operator or OPERATORS), shared=args.shared,
+                                     operators=tuple(args.operator or OPERATORS),
                                      timeout=args.timeout, log=sys.stderr,
                                      pytest_args=config.SCOPES[scope].get("pytest_args"),
                                      only=set(args.only) if args.only else None))

@@ -8,18 +8,13 @@ and end with the same object. A peer whose package is not installed is skipped.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+import docs_gen
+import e2e
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
-
-import docs_gen  # noqa: E402
-import e2e  # noqa: E402
-from e2e_contestants import CONTESTANTS, STOPPED, Article, Contestant, has  # noqa: E402
+from e2e_contestants import CONTESTANTS, STOPPED, Article, Contestant, has
 
 SIZE = 1_500
 BY_NAME = {c.name: c for c in CONTESTANTS}

@@ -7,14 +7,10 @@ loop hangs when its ``+= 1`` becomes ``-= 1``: one mutant of each verdict, chose
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # ``mutation`` lives at the repository root
-
 from mutation import run as mrun
 from mutation.operators import Mutant, find_mutants
 

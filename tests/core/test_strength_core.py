@@ -16,16 +16,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzz.reference import recognize  # the independent recognizer: the oracle for ``pos``
 
 from fieldstream import ErrorKind, Parser, ParserClosedError, StreamError
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fuzz.reference import recognize  # the independent recognizer: the oracle for ``pos``
 
 
 def chunkings(data: Any) -> Iterator[list[Any]]:
@@ -62,7 +58,8 @@ WRONG_CLOSERS = sorted({t for v in VALUES for t in (
 def test_wrong_closing_bracket_after_a_value_is_an_error_at_the_reference_position(text: str) -> None:
     verdict = recognize(text)
     assert not verdict.complete and text[verdict.viable] in "]}"  # the oracle blames the closer
-    expected = ("error", ErrorKind.UNEXPECTED_CHARACTER, verdict.viable)
+    expected = ("error", ErrorKind.EXPECTED_COMMA_OR_CLOSE, verdict.viable)
+    assert verdict.kind == "expected_comma_or_close"  # the reference names the same kind
     with pytest.raises(json.JSONDecodeError):
         json.loads(text)
     for chunks in chunkings(text):

@@ -7,16 +7,11 @@ fails the default test run too (and reproducibly: the same examples on every mac
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from fuzz.targets import TARGETS
+from hypothesis import HealthCheck, Phase, given, settings
 
 EXAMPLES = {"agent_sse": 5, "schema": 10}  # the slower targets get fewer examples (default: 20)
 

@@ -15,7 +15,6 @@ All runs use the scripted offline model (no network, no timing assumptions).
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 
 from fieldstream.agents import Agent, AgentContext, ModelError, OfflineModel, hook
 from fieldstream.agents.sse import event_stream
+from support.web import decode_sse
 
 
 class Story(BaseModel):
@@ -54,14 +54,14 @@ def check_field_after_its_text(events: list[Any]) -> None:
             text.clear()
             closed.clear()
         elif ev.type == "chunk":
-            key = (ev.data["call_type"], ev.data["json_path"])
+            key = (ev.to_json()["call_type"], ev.to_json()["json_path"])
             assert key not in closed, f"text of {key} after its field event"
-            text[key] = text.get(key, "") + ev.data["delta"]
+            text[key] = text.get(key, "") + ev.to_json()["delta"]
         elif ev.type == "field":
-            key = (ev.data["call_type"], ev.data["json_path"])
+            key = (ev.to_json()["call_type"], ev.to_json()["json_path"])
             closed.add(key)
-            if ev.data["valid"] and isinstance(ev.data["value"], str):
-                assert text.get(key, "") == ev.data["value"], key
+            if ev.to_json()["valid"] and isinstance(ev.to_json()["value"], str):
+                assert text.get(key, "") == ev.to_json()["value"], key
 
 
 @pytest.mark.parametrize("batch", [{}, {"stream_batch_chars": 10_000}, {"stream_batch_chars": 5},
@@ -71,7 +71,7 @@ def test_with_batching_a_field_event_never_precedes_its_own_pending_text(batch: 
     agent = Agent(name="B", output_schema=Story, model=OfflineModel(pace=0, script=[THINK, GOOD]), **batch)
     events = collect(agent)
     check_field_after_its_text(events)
-    fields = [(e.data["call_type"], e.data["json_path"]) for e in events if e.type == "field"]
+    fields = [(e.to_json()["call_type"], e.to_json()["json_path"]) for e in events if e.type == "field"]
     assert ("final_result", "title") in fields and ("final_result", "tags[1]") in fields
     assert events[-1].type == "result" and events[-1].result == Story.model_validate_json(GOOD)
 
@@ -81,8 +81,8 @@ def test_with_batching_an_invalid_field_still_follows_its_text() -> None:
                   model=OfflineModel(pace=0, script=[THINK, BAD, GOOD]))
     events = collect(agent)
     check_field_after_its_text(events)
-    invalid = [e for e in events if e.type == "field" and not e.data["valid"]]
-    assert [e.data["json_path"] for e in invalid] == ["year"]
+    invalid = [e for e in events if e.type == "field" and not e.to_json()["valid"]]
+    assert [e.to_json()["json_path"] for e in invalid] == ["year"]
 
 
 @pytest.mark.parametrize("batch", [{}, {"stream_batch_chars": 10_000}])
@@ -107,19 +107,16 @@ def frames_of(agent: Agent) -> list[tuple[int, str, dict[str, Any]]]:
     async def main() -> list[str]:
         return [f async for f in event_stream(agent, "x")]
 
-    out = []
-    for frame in asyncio.run(main()):
+    frames = asyncio.run(main())
+    for frame in frames:  # one event per frame, on exactly three lines
         assert frame.endswith("\n\n") and frame.count("\n") == 4
-        lines = frame[:-2].split("\n")
-        assert [ln.split(": ", 1)[0] for ln in lines] == ["id", "event", "data"]
-        out.append((int(lines[0][4:]), lines[1][7:], json.loads(lines[2][6:])))
-    return out
+    return decode_sse("".join(frames))
 
 
 DOCUMENTED = {
     "stream_start": {"call_type"},
-    "chunk": {"call_type", "delta", "json_path"},
-    "field": {"call_type", "json_path", "value", "valid", "errors"},
+    "chunk": {"call_type", "path", "json_path", "delta"},
+    "field": {"call_type", "path", "json_path", "value", "valid", "errors"},
     "stream_end": {"call_type"},
     "result": {"result"},
     "error": {"message", "type"},
