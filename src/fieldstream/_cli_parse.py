@@ -327,10 +327,8 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
         else:
             evs = []
         if sstream is not None:
-            try:
-                result = sstream.close()
-            finally:
-                evs += sstream.close_events
+            evs += sstream.close()
+            result = sstream.value
         else:
             assert parser is not None
             evs += parser.close()

@@ -52,7 +52,8 @@ def run(tp: Any, chunks: list[str], **opts: Any) -> tuple[list[Any], Any]:
     events: list[Any] = []
     for c in chunks:
         events.extend(s.feed(c))
-    return events, s.close()
+    events.extend(s.close())
+    return events, s.value
 
 
 def split(text: str, cuts: list[int]) -> list[str]:
@@ -187,11 +188,21 @@ def test_extra_ignore_hides_unknown_keys() -> None:
 def test_partial_views_follow_the_stream() -> None:
     s = SchemaStream(Zoo)
     s.feed('{"name": "City", "color": "red", "pets": [{"kind": "cat", "Lives": 2}, {"kind": "c')
-    assert s.partial_dict == {"name": "City", "color": Color.RED,
+    assert s.partial_dict == {"name": "City", "color": "red",  # the JSON as written
                               "pets": [{"kind": "cat", "Lives": 2}, {"kind": "c"}]}
+    assert s.partial_dict is s.parser.snapshot()  # no second copy of the document
     p = s.partial
-    assert isinstance(p, Zoo) and p.name == "City" and p.pets[0] == Cat(kind="cat", Lives=2)
+    assert isinstance(p, Zoo) and p.name == "City" and p.color is Color.RED
+    assert p.pets[0] == Cat(kind="cat", Lives=2)
     assert not hasattr(p, "star")  # missing fields are absent
+    assert p.pets[1] == {"kind": "c"}  # tagged union, branch not known yet: raw members
+    s.feed('at", "Lives": 3}], "star": {"kind": "dog", "bark": "woof"}, "parent": {"name": "Ro')
+    assert s.partial is p and p.pets[1] == Cat(kind="cat", Lives=3)  # live, validated when complete
+    assert p.star == Dog(kind="dog", bark="woof")
+    assert p.parent is not None and p.parent.name == "Ro" and s.partial_dict["parent"]["name"] == "Ro"
+    s.feed('ot", "color": "blue", "star": {"Lives": 1, "kind": "cat"}}}')
+    s.close()
+    assert s.partial == s.value == Zoo.model_validate_json(json.dumps(s.partial_dict))
 
 
 def test_paths_filter_selects_events() -> None:
@@ -386,7 +397,8 @@ def outcome(tp: Any, chunks: list[str], fail_fast: bool) -> tuple[Any, list[Any]
     try:
         for c in chunks:
             events.extend(s.feed(c))
-        return s.close(), events
+        events.extend(s.close())
+        return s.value, events
     except SchemaError as exc:
         events.extend(exc.events if fail_fast else [])
         return exc, events
@@ -459,13 +471,26 @@ def test_lenient_error_position_is_absolute_in_the_raw_stream() -> None:
     assert info.value.pos == len('Hello {"title": 5}')  # the end of the delta, raw offsets
 
 
-def test_close_events_holds_what_the_end_of_input_completed() -> None:
-    from fieldstream.schema import FieldDone as _FieldDone
-    from fieldstream.schema import SchemaStream as _SchemaStream
-
-    s = _SchemaStream(int)
-    assert not any(isinstance(e, _FieldDone) for e in s.feed("42"))  # 42 might go on: 420
-    assert s.close_events == []
-    assert s.close() == 42
-    done = [e for e in s.close_events if isinstance(e, _FieldDone)]
+def test_close_returns_what_the_end_of_input_completed_and_value_is_then_ready() -> None:
+    s = SchemaStream(int)
+    assert not any(isinstance(e, FieldDone) for e in s.feed("42"))  # 42 might go on: 420
+    with pytest.raises(SchemaError) as info:
+        _ = s.value
+    assert info.value.kind == "incomplete"
+    done = [e for e in s.close() if isinstance(e, FieldDone)]
     assert [(e.path, e.value) for e in done] == [((), 42)]
+    assert s.value == 42
+
+
+def test_value_is_ready_when_the_root_completes_and_raises_the_failure_after_one() -> None:
+    s = SchemaStream(Story)
+    s.feed('{"title": "t", "content": "c", "moral": "m"}')
+    assert s.value == Story(title="t", content="c", moral="m")  # before close(), like Parser.value
+    assert s.close() == []
+    bad = SchemaStream(Story, fail_fast=False)
+    bad.feed('{"title": 1, "content": "c", "moral": "m"}')
+    with pytest.raises(SchemaError) as info:
+        bad.close()
+    with pytest.raises(SchemaError) as again:
+        _ = bad.value
+    assert again.value is info.value

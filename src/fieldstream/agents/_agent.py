@@ -434,7 +434,8 @@ class Agent:
                         continue
                     text.append(item)
                     await handle(ss.feed(item))
-                value = ss.close()  # the root is an object: its events all came from feed()
+                ss.close()  # the root is an object: its events all came from feed()
+                value = ss.value
             finally:
                 if nxt is not None:
                     nxt.cancel()
@@ -469,7 +470,8 @@ class Agent:
         await hooks.fire("llm_response", ctx, call_type=call_type, response=value, text=raw, usage=usage)
         return value, raw
 
-    async def _stream_error(self, run: _Run, call_type: str, exc: BaseException, ss: SchemaStream) -> None:
+    async def _stream_error(self, run: _Run, call_type: str, exc: BaseException,
+                            ss: SchemaStream[Any]) -> None:
         """Report a failed call: ``stream_error`` with the partial value, then ``stream_end``."""
         try:
             partial = jsonable(ss.partial_dict)

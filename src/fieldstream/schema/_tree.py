@@ -21,7 +21,7 @@ from pydantic_core import SchemaError as SchemaBuildError
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
-__all__ = ["Node", "tree_for"]
+__all__ = ["Node", "errors_of", "relocate", "tree_for"]
 
 # Node kinds.
 LEAF = 0  # scalar position (or a container validated only as a whole)
@@ -307,29 +307,28 @@ class _Builder:
         return node
 
 
-_CACHE: dict[Any, tuple[Node, TypeAdapter[Any]]] = {}
+_CACHE: dict[Any, Node] = {}
 
 
-def tree_for(tp: Any) -> tuple[Node, TypeAdapter[Any]]:
-    """The (cached) root node for ``tp`` and a TypeAdapter for whole-document validation."""
+def tree_for(tp: Any) -> Node:
+    """The (cached) root node for ``tp``."""
     try:
         hit = _CACHE.get(tp)
     except TypeError:  # unhashable annotation
         hit = None
     if hit is not None:
         return hit
-    adapter: TypeAdapter[Any] = TypeAdapter(tp)
-    schema = adapter.core_schema
+    schema = TypeAdapter(tp).core_schema  # only for its core schema: not kept
     defs: dict[str, cs.CoreSchema] = {}
     if schema["type"] == "definitions":
         for d in schema["definitions"]:
             defs[d["ref"]] = d
     node = _Builder(defs, list(defs.values())).build(schema, None)
     try:
-        _CACHE[tp] = (node, adapter)
+        _CACHE[tp] = node
     except TypeError:
         pass
-    return node, adapter
+    return node
 
 
 def relocate(errors: list[Any], prefix: tuple[Any, ...]) -> list[dict[str, Any]]:
