@@ -320,10 +320,9 @@ class SchemaStream(Generic[T]):
         self._failed.add(prefix)
         self._errors.extend(errors)
         self._invalid_paths.append(path)
-        if self._fail_fast:
-            err = self._make_error(path, errors, self._out)
-            self._error = err
-            raise err
+        if self._fail_fast and self._error is None:
+            # Raised once the invalid member is dropped (see _process), so that the views are right.
+            self._error = self._make_error(path, errors, self._out)
 
     def _too_deep(self, path: Path) -> None:
         err = SchemaError(f"nesting deeper than max_depth={self._max_depth} at {to_dotted(path) or '$'} "
@@ -363,6 +362,8 @@ class SchemaStream(Generic[T]):
         out = self._out
         frames = self._frames
         for ev in events:
+            if self._error is not None:
+                raise self._error
             t = type(ev)
             if t is StringDelta:
                 # Deltas only come from the open string value (keys have none).
@@ -419,6 +420,8 @@ class SchemaStream(Generic[T]):
                 node = fr.vnode
                 parent = frames[-1] if frames else None
                 if node.kind == IGNORED:
+                    if parent is not None and parent.node.kind != IGNORED:
+                        self._forget(len(frames) - 1, key)
                     continue
                 sel = self._patterns is None or self._selected(path)
                 names = (fr.names, None)
@@ -444,6 +447,8 @@ class SchemaStream(Generic[T]):
             node = self._snode
             self._sopen = False
             if node.kind == IGNORED:
+                if frames and frames[-1].node.kind != IGNORED:
+                    self._forget(len(frames) - 1, key)
                 continue
             parent = frames[-1] if frames else None
             if parent is None:
@@ -469,14 +474,25 @@ class SchemaStream(Generic[T]):
             parent.put(key, v)
             if parent.node.kind == TAGGED and key == parent.node.discriminator:
                 self._resolve(parent, value)
+        if self._error is not None:
+            raise self._error
 
     def _drop(self, fr: Frame, key: Any, raw: Any) -> None:
         """An invalid member: lists keep the raw value (indices stay aligned), objects omit it."""
         fr.failed = True
+        self._failed.add((*fr.locprefix, key))  # its errors are reported: not again by its parent
         if type(fr.view) is list:
             fr.put(key, raw)
         else:
             fr.remove(key)
+            self._forget(self._frames.index(fr), key)
+
+    def _forget(self, i: int, key: Any) -> None:
+        """Remove the completed member ``key`` (invalid, or unknown to the model) from the parser's
+        document, so that :attr:`partial_dict` shows only what the schema keeps."""
+        raw = self._raw_of(i)
+        if type(raw) is dict:
+            raw.pop(key, None)
 
     def _resolve(self, fr: Frame, tag: Any) -> None:
         """The discriminator of a tagged union is known: follow the branch from now on."""
@@ -499,12 +515,15 @@ class SchemaStream(Generic[T]):
         for key, raw in done:
             child = branch.child(key)
             if child.kind == IGNORED:
+                self._forget(i, key)
                 if branch.extra == "forbid":
                     prefix = (*fr.locprefix, key)
                     self._invalid((*fr.path, key), prefix, [{"type": "extra_forbidden", "loc": prefix,
                                                                "msg": "Extra inputs are not permitted",
                                                                "input": raw}], (fr.names, key))
                 continue
+            if self._error is not None:
+                return  # fail_fast: the first invalid member ends the stream
             cpath = (*fr.path, key)
             v = self._validate(child, raw, cpath, (*fr.locprefix, key), (fr.names, fr.name_of(key)),
                                self._selected(cpath))
