@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, c
 
 import fieldstream
 from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Skipped
+from support.schema_contract import merge_schema_events, run_checked
 
 
 class Color(enum.Enum):
@@ -494,3 +495,68 @@ def test_value_is_ready_when_the_root_completes_and_raises_the_failure_after_one
     with pytest.raises(SchemaError) as again:
         _ = bad.value
     assert again.value is info.value
+
+
+# ----------------------------------------------------------------------------- the event contract
+
+
+def _chunkings(doc: str, cuts: list[int]) -> list[list[str]]:
+    return [[doc], split(doc, cuts), [doc[i:i + 3] for i in range(0, len(doc), 3)]]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(model_docs(bad=False))
+def test_event_contract_on_valid_documents_for_every_chunking(case: Any) -> None:
+    tp, doc, cuts = case
+    merged = [merge_schema_events(run_checked(tp, chunks)[0]) for chunks in _chunkings(doc, cuts)]
+    assert merged[1] == merged[0] and merged[2] == merged[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(model_docs(bad=True), st.booleans())
+def test_event_contract_on_random_documents_for_every_chunking(case: Any, fail_fast: bool) -> None:
+    tp, doc, cuts = case
+    runs = [run_checked(tp, chunks, fail_fast=fail_fast) for chunks in _chunkings(doc, cuts)]
+    if not fail_fast:  # with fail_fast the events end with the call that failed: chunking-dependent
+        merged = [merge_schema_events(events) for events, _ in runs]
+        assert merged[1] == merged[0] and merged[2] == merged[0]
+
+
+def test_event_contract_on_the_zoo_with_opaque_unions() -> None:
+    opaque = {("pets", 0, "kind"), ("pets", 0, "Lives"), ("pets", 1, "Lives"), ("pets", 1, "kind")}
+    for step in (1, 4, len(ZOO)):
+        run_checked(Zoo, [ZOO[i:i + step] for i in range(0, len(ZOO), step)], opaque=opaque.__contains__)
+
+
+class _DoneAtStart(SchemaStream[Any]):
+    """A planted bug: a FieldDone for each array also when it starts."""
+
+    def feed(self, delta: str | bytes) -> list[Any]:
+        out: list[Any] = []
+        for e in super().feed(delta):
+            out.append(e)
+            if isinstance(e, fieldstream.ValueStart) and e.kind == "array":
+                out.append(FieldDone(e.path, []))
+        return out
+
+
+class _LastDeltaLost(SchemaStream[Any]):
+    """A planted bug: the last delta of each string is lost."""
+
+    def feed(self, delta: str | bytes) -> list[Any]:
+        evs = super().feed(delta)
+        return [e for i, e in enumerate(evs)
+                if not (isinstance(e, fieldstream.StringDelta) and i + 1 < len(evs)
+                        and isinstance(evs[i + 1], FieldDone))]
+
+
+@pytest.mark.parametrize("planted", [_DoneAtStart, _LastDeltaLost])
+def test_the_contract_checker_catches_planted_bugs(planted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import support.schema_contract as contract
+
+    doc = '{"title": "t", "content": "some text", "moral": "m", "tags": ["x", "y"]}'
+    chunks = [doc[i:i + 3] for i in range(0, len(doc), 3)]
+    run_checked(Story, chunks, streamed=lambda path: True)
+    monkeypatch.setattr(contract, "SchemaStream", planted)
+    with pytest.raises(AssertionError):
+        run_checked(Story, chunks, streamed=lambda path: True)  # every string of a Story streams
