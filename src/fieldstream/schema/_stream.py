@@ -112,7 +112,11 @@ class SchemaStream(Generic[T]):
         self._spath: Path = ()
         self._sstream = False  # the open scalar is a string whose deltas are emitted
         self._ssel = True  # the open scalar's events are selected by ``paths``
-        self._slot: Frame | None = None  # the frame whose view holds the open string's text
+        # The open string's text in a typed view: (container, key) in the view, the frame, and
+        # (container, key) of the text in the parser's document.
+        self._slot: tuple[Any, Any] | None = None
+        self._slot_frame: Frame | None = None
+        self._slot_raw: tuple[Any, Any] = (None, None)
         self._failed: set[Path] = set()
         self._errors: list[dict[str, Any]] = []
         self._invalid_paths: list[Path] = []
@@ -214,9 +218,10 @@ class SchemaStream(Generic[T]):
             root: Any = text if type(text) is str and self._sstream_open() else None
             return root  # type: ignore[no-any-return]
         fr = frames[-1]
-        if self._sopen and self._slot is None and fr.view is not None and self._sstream_open():
-            self._slot = fr  # the open string's text goes into this view from now on
-        self._refresh()
+        if self._slot is None and self._sopen and fr.view is not None and self._sstream_open():
+            self._open_slot(fr)
+        else:
+            self._refresh()
         typed: T = frames[0].obj if frames[0].view is not None else self._raw_of(0)
         return typed
 
@@ -264,26 +269,49 @@ class SchemaStream(Generic[T]):
         return raw
 
     def _refresh(self) -> Any:
-        """Bring the open string's text up to date: in the parser's document (``snapshot()``) and in
-        the typed view that shows it (:attr:`_slot`). Returns the parser's document."""
+        """Bring the open string's text up to date in the parser's document (``snapshot()``) and in
+        the typed view that shows it. O(new text): returns the parser's document."""
         slot = self._slot
-        key = self._spath[-1] if self._spath else None
-        if slot is not None:
-            slot.put(key, None)  # drop our reference: the parser can then append in place
+        if slot is None:
+            return self._parser.snapshot()
+        view, vkey = slot
+        view[vkey] = None  # drop our reference to the text: the parser can then append in place
         doc = self._parser.snapshot()
-        if slot is not None and self._frames:
-            raw = self._raw_of(len(self._frames) - 1)
-            text = raw.get(key) if type(raw) is dict else (
-                raw[key] if isinstance(key, int) and key < len(raw) else None)
-            if isinstance(text, str):
-                slot.put(key, text)
+        raw, rkey = self._slot_raw
+        view[vkey] = raw[rkey]
         return doc
 
+    def _open_slot(self, fr: Frame) -> None:
+        """Show the open string (a member of ``fr``) in ``fr``'s typed view from now on."""
+        self._parser.snapshot()  # the text is now in the parser's document
+        key = self._spath[-1]
+        raw = self._raw_of(len(self._frames) - 1)
+        if not (type(raw) is dict or (isinstance(key, int) and key < len(raw))):
+            return
+        fr.put(key, raw[key])
+        view = fr.view
+        if type(view) is list:
+            vkey: Any = key
+        elif fr.node.kind == MODEL:
+            vkey = fr.node.names.get(key) if isinstance(key, str) else None
+            if vkey is None:  # an extra member
+                view = fr.obj.__pydantic_extra__
+                vkey = key
+                if view is None:
+                    return
+        else:
+            vkey = key
+        self._slot = (view, vkey)
+        self._slot_frame = fr
+        self._slot_raw = (raw, key)
+
     def _clear_slot(self) -> None:
-        slot = self._slot
-        if slot is not None:
-            self._slot = None
-            slot.remove(self._spath[-1])
+        fr = self._slot_frame
+        self._slot = None
+        self._slot_frame = None
+        self._slot_raw = (None, None)
+        if fr is not None:
+            fr.remove(self._spath[-1])
 
     def _missing_now(self) -> list[Path]:
         missing: list[Path] = []
@@ -431,8 +459,19 @@ class SchemaStream(Generic[T]):
                     v = fr.view
                     if sel:
                         out.append(FieldDone(path, v, names))
-                else:
+                elif fr.restores is None:
                     v = self._validate(node, value, path, fr.locprefix, names, sel)
+                else:  # validate what the document said (invalid members too), then drop them again
+                    restores = fr.restores
+                    for d, k, x in restores:
+                        d[k] = x
+                    v = self._validate(node, value, path, fr.locprefix, names, sel)
+                    for d, k, _ in restores:
+                        d.pop(k, None)
+                    if parent is not None:  # the enclosing containers validate the original too
+                        if parent.restores is None:
+                            parent.restores = []
+                        parent.restores.extend(restores)
                 if parent is None:
                     if v is not MISSING:
                         self._result = v
@@ -485,14 +524,20 @@ class SchemaStream(Generic[T]):
             fr.put(key, raw)
         else:
             fr.remove(key)
-            self._forget(self._frames.index(fr), key)
+            i = self._frames.index(fr)
+            dropped = self._forget(i, key)
+            if dropped is not MISSING:
+                if fr.restores is None:
+                    fr.restores = []
+                fr.restores.append((self._raw_of(i), key, dropped))
 
-    def _forget(self, i: int, key: Any) -> None:
+    def _forget(self, i: int, key: Any) -> Any:
         """Remove the completed member ``key`` (invalid, or unknown to the model) from the parser's
-        document, so that :attr:`partial_dict` shows only what the schema keeps."""
+        document, so that :attr:`partial_dict` shows only what the schema keeps; return it."""
         raw = self._raw_of(i)
         if type(raw) is dict:
-            raw.pop(key, None)
+            return raw.pop(key, MISSING)
+        return MISSING
 
     def _resolve(self, fr: Frame, tag: Any) -> None:
         """The discriminator of a tagged union is known: follow the branch from now on."""

@@ -37,7 +37,8 @@ def construct(cls: Any, fields: dict[str, Any]) -> Any:
 class Frame:
     """An open container: where it is, its schema node, and its typed view."""
 
-    __slots__ = ("failed", "locprefix", "names", "node", "obj", "open_key", "path", "raw", "view", "vnode")
+    __slots__ = ("failed", "locprefix", "names", "node", "obj", "open_key", "path", "raw", "restores", "view",
+                 "vnode")
 
     def __init__(self, path: Path, node: Node, locprefix: Path, names: Path) -> None:
         self.path = path
@@ -46,6 +47,8 @@ class Frame:
         self.locprefix = locprefix  # Pydantic ``loc`` of the container (tagged branches add the tag)
         self.names = names  # the path with Python field names
         self.failed = False  # a member failed: the container is re-validated to report it
+        # (dict, key, value): invalid members taken out of the parser's document, here or inside
+        self.restores: list[tuple[dict[Any, Any], Any, Any]] | None = None
         self.open_key: Any = MISSING  # key of the member being parsed (for missing-field reports)
         self.raw: Any = None  # the parser's live container (looked up when first needed)
         self.view: Any = None  # the members' typed values (a model's ``__dict__``, a list, a dict)
