@@ -143,15 +143,21 @@ def article_document(size: int) -> str:
     """An ``Article`` of about ``size`` characters: a third records, the rest one markdown body."""
     rng = random.Random(7)
     words = ["stream", "the", "**typed**", "field", "`code`", "and", "a", "list", "of", "records", "\n- item"]
-    records = []
-    doc = {"title": "A report", "tags": ["a", "b", "c"], "records": records, "body": ""}
-    while len(json.dumps(records)) < size // 3:
-        records.append({"name": " ".join(rng.choice(words) for _ in range(3)), "qty": rng.randrange(1000),
-                        "note": " ".join(rng.choice(words) for _ in range(8))})
-    body = []
-    while sum(len(w) + 1 for w in body) < size - len(json.dumps(doc)):
-        body.append(rng.choice(words))
-    doc["body"] = "# Title\n\n" + " ".join(body)
+    records: list[dict[str, Any]] = []
+    used = 0
+    while used < size // 3:
+        rec = {"name": " ".join(rng.choice(words) for _ in range(3)), "qty": rng.randrange(1000),
+               "note": " ".join(rng.choice(words) for _ in range(8))}
+        records.append(rec)
+        used += len(json.dumps(rec)) + 2
+    body: list[str] = []
+    used = 0
+    while used < size - size // 3:
+        w = rng.choice(words)
+        body.append(w)
+        used += len(w) + 1
+    doc = {"title": "A report", "tags": ["a", "b", "c"], "records": records,
+           "body": "# Title\n\n" + " ".join(body)}
     return json.dumps(doc, ensure_ascii=False)
 
 

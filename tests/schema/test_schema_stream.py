@@ -560,3 +560,69 @@ def test_the_contract_checker_catches_planted_bugs(planted: Any, monkeypatch: py
     monkeypatch.setattr(contract, "SchemaStream", planted)
     with pytest.raises(AssertionError):
         run_checked(Story, chunks, streamed=lambda path: True)  # every string of a Story streams
+
+
+# ----------------------------------------------------------------------------- live partial views
+
+
+class _Rec(BaseModel):
+    name: str
+    qty: int
+
+
+class _Article(BaseModel):
+    title: str
+    records: list[_Rec]
+    body: str
+
+
+@pytest.mark.parametrize("step", [1, 4, 7])
+def test_partial_views_after_every_delta_match_a_bare_parser(step: int) -> None:
+    doc = json.dumps({"title": "T\u00e9", "records": [{"name": "a\\n", "qty": 1}, {"name": "bb", "qty": 22}],
+                      "body": "# md\n" + "long text " * 30})
+    s = SchemaStream(_Article)
+    bare = fieldstream.Parser()
+    for i in range(0, len(doc), step):
+        s.feed(doc[i:i + step])
+        bare.feed(doc[i:i + step])
+        p = s.partial
+        if i % 3 == 0:
+            assert s.partial_dict == bare.snapshot(copy=True)  # the parser's document, no copy kept
+        pd = bare.snapshot()
+        if pd is None:
+            assert p is None
+            continue
+        assert isinstance(p, _Article)
+        for name in ("title", "body"):
+            assert getattr(p, name, None) == pd.get(name)  # the open string's text so far
+        recs = pd.get("records", [])
+        assert len(getattr(p, "records", [])) == len(recs)
+        for got, raw in zip(getattr(p, "records", []), recs, strict=True):
+            assert getattr(got, "name", None) == raw.get("name")
+            assert getattr(got, "qty", None) == raw.get("qty")
+    s.close()
+    assert s.partial == s.value == _Article.model_validate_json(doc)
+
+
+def test_invalid_list_items_keep_their_index_in_both_views() -> None:
+    s = SchemaStream(list[_Rec], fail_fast=False)
+    s.feed('[{"name": "a", "qty": 1}, {"name": "b", "qty": "x"}, {"name": "c", "qty": 3}, {"name": "d')
+    # the invalid item stays (later items keep their index), without its invalid member
+    assert s.partial_dict == [{"name": "a", "qty": 1}, {"name": "b"}, {"name": "c", "qty": 3}, {"name": "d"}]
+    p = s.partial
+    assert p is not None and p[0] == _Rec(name="a", qty=1) and p[2] == _Rec(name="c", qty=3)
+    assert p[1] == {"name": "b"}  # invalid: kept raw
+    assert p[3].name == "d"
+
+
+def test_invalid_object_members_leave_both_views_but_not_the_validation() -> None:
+    s = SchemaStream(Story, fail_fast=False)
+    s.feed('{"title": 5, "content": "c", "tags": ["a", 1]')
+    assert s.partial_dict == {"content": "c"}  # "title" and "tags" (an invalid item inside) are invalid
+    assert s.partial is not None and s.partial.content == "c" and not hasattr(s.partial, "tags")
+    with pytest.raises(SchemaError) as info:
+        s.feed(', "moral": "m"}')
+        s.close()
+    with pytest.raises(ValidationError) as ref:
+        Story.model_validate_json('{"title": 5, "content": "c", "tags": ["a", 1], "moral": "m"}')
+    assert {tuple(e["loc"]) for e in info.value.errors} == {e["loc"] for e in ref.value.errors()}
