@@ -543,8 +543,10 @@ class SchemaStream(Generic[T]):
         """The discriminator of a tagged union is known: follow the branch from now on."""
         done = list(fr.view.items())  # the members so far, raw (keyed by JSON key)
         branch = fr.node.choices.get(tag)
-        fr.node = fr.vnode = branch if branch is not None else RAW_NODE
-        # RAW_NODE: an unknown tag, validated (and rejected) as a whole when it closes.
+        # An unknown tag: members stay raw; the union rejects the whole when it closes (vnode).
+        fr.node = branch if branch is not None else RAW_NODE
+        if branch is not None:
+            fr.vnode = branch
         fr.new_view()
         if branch is not None:
             fr.locprefix = (*fr.locprefix, str(tag))

@@ -44,7 +44,11 @@ _DICT_KEYS = frozenset({"type", "keys_schema", "values_schema", "ref", "metadata
 
 
 def _fast_capable(node: Node) -> bool:
-    return node.fastc or (node.kind == LEAF and node.fast is not None)
+    """True if a value at ``node`` is validated on its own when it completes, by its own
+    sub-schema (with the same config as inside its container): then a plain list/dict of such
+    values is the list/dict of their validated values, with no second pass through Pydantic."""
+    return node.kind in (LEAF, MODEL, LIST, DICT, TUPLE, TAGGED, OPAQUE) or (
+        node.kind == RAW and node is not _RAW)
 
 
 class Node:
@@ -66,8 +70,8 @@ class Node:
         self._validator: SchemaValidator | None = None
         self.fast: tuple[type, ...] | None = None  # identity-valid Python types (None: always validate)
         self.stream = False  # string text streams as StringDelta
-        # A plain list/dict of identity-checked items: its validated value is the list/dict of its
-        # validated items, so it needs no second pass through Pydantic.
+        # A plain list/dict of items validated on their own: its validated value is the list/dict
+        # of its validated items, so it needs no second pass through Pydantic.
         self.fastc = False
         self.fields: dict[str, Node] = {}  # MODEL: JSON key -> node
         self.names: dict[str, str] = {}  # MODEL: JSON key -> field name
