@@ -57,7 +57,7 @@ class Node:
     __slots__ = (
         "_validator", "choices", "cls", "config", "defs", "discriminator", "extra", "extra_node", "fast",
         "fastc",
-        "field_names", "fields", "item", "items", "kind", "names", "required", "root_model", "schema",
+        "fields", "item", "items", "kind", "names", "required", "root_model", "schema",
         "stream", "value",
     )
 
@@ -75,7 +75,6 @@ class Node:
         self.fastc = False
         self.fields: dict[str, Node] = {}  # MODEL: JSON key -> node
         self.names: dict[str, str] = {}  # MODEL: JSON key -> field name
-        self.field_names: dict[str, str] = {}  # MODEL: field name -> JSON key (first alias)
         self.required: list[str] = []  # MODEL: JSON keys of required fields
         self.extra = "ignore"
         self.extra_node: Node | None = None
@@ -305,7 +304,6 @@ class _Builder:
             for k in keys:
                 node.fields[k] = child
                 node.names[k] = name
-            node.field_names[name] = keys[0]
             if self.resolve(field["schema"])["type"] != "default":
                 required.append(keys[0])
         return node
