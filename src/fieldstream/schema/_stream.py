@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from pydantic import ValidationError
 
+from .. import Parser  # the public name: survives the core's module layout
 from .._errors import SchemaError, SchemaErrorKind, StreamError
 from .._events import (
     Event,
@@ -33,7 +34,6 @@ from .._events import (
 )
 from .._lenient import LenientFilter
 from .._path import Path, PathPattern, compile_patterns, to_dotted
-from .._tokenizer import Parser
 from ._tree import _RAW as RAW_NODE
 from ._tree import IGNORED, MODEL, TAGGED, Node, errors_of, relocate, tree_for
 from ._views import MISSING, Frame
