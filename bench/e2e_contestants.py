@@ -88,7 +88,8 @@ def run_fieldstream(deltas: list[str], on_view: OnView) -> Any:
                 put((ev.path, ev.delta))
         if on_view(k, s.partial):
             return STOPPED
-    return s.close()
+    s.close()
+    return s.value
 
 
 class _ScriptedModel:

@@ -120,10 +120,10 @@ class _Doc:
 
     def close(self) -> tuple[Any, list[Any]]:
         if self.schema is not None:
-            value = self.schema.close()
-            return value, list(self.schema.close_events)
-        events = list(self.parser.close())
-        return self.parser.snapshot(), events
+            events = self.schema.close()
+            return self.schema.value, list(events)
+        closed: list[Any] = list(self.parser.close())
+        return self.parser.snapshot(), closed
 
     def snapshot(self) -> Any:
         try:
