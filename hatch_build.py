@@ -1,0 +1,261 @@
+"""Wheel build hook: compile fieldstream's parser core with mypyc, or fall back to pure Python.
+
+The compiled core is the *same source*: ``src/fieldstream/_parser.py``, ``_input.py`` and ``_partial.py``
+are compiled as they are (mypyc reads their type annotations); the ``.py`` files still ship beside the
+extension modules and stay the reference. Python imports an extension module before a ``.py`` of the
+same name, so the wheel runs compiled; ``fieldstream.COMPILED`` says which build is running.
+
+Rules (the decision is :func:`decide`, a pure function, unit-tested in ``tests/core/test_compiled.py``):
+
+* only a regular wheel build compiles (``pip install .``, ``python -m build``); an editable install
+  (``pip install -e .``) and the sdist stay pure Python;
+* ``FIELDSTREAM_PURE_PYTHON=1`` (any value but ``""``, ``0``, ``false``, ``no``, ``off``) opts out;
+* a C compiler and the Python headers must be present; otherwise the build stays pure Python;
+* any failure while compiling (mypyc, the compiler, a timeout) prints a warning and builds the
+  pure-Python wheel: installing never fails because of the compiled core.
+
+A compiled wheel is tagged for the platform and the interpreter (``cp311-cp311-linux_x86_64``), a pure
+one is ``py3-none-any``. mypy and setuptools are build requirements only when the hook will compile
+(:meth:`MypycBuildHook.dependencies`); they are never runtime dependencies.
+
+mypyc drops docstrings (it only keeps text signatures). The build puts the source's class and method
+docstrings back into the generated C (see ``_DOCS_PATCH``), so ``help(fieldstream.Parser)`` reads the
+same in both builds; property docstrings are not restored.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+try:
+    from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+except ImportError:  # pragma: no cover - the tests import this file for decide() without hatchling
+    BuildHookInterface = object  # type: ignore[assignment,misc]
+
+OPT_OUT_VARIABLE = "FIELDSTREAM_PURE_PYTHON"
+PACKAGE = "fieldstream"
+# The modules compiled, relative to src/fieldstream. The rest of the package stays interpreted.
+COMPILED_MODULES = ("_parser.py", "_input.py", "_partial.py")
+# mypyc puts the modules' shared code into one extension module of this name (inside the package).
+GROUP_NAME = "fieldstream._core"
+BUILD_REQUIREMENTS = ("mypy>=1.10", "setuptools>=61")
+COMPILE_TIMEOUT = 1200  # seconds; a loaded machine needs ~1.5 min for the three modules
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+class Decision(NamedTuple):
+    """Whether to compile, and why (printed by the build). (A NamedTuple: hatchling loads this file
+    without registering it as a module, which dataclasses need.)"""
+
+    compile: bool
+    reason: str
+
+
+def decide(*, version: str, env: Mapping[str, str], compiler: str | None, headers: bool) -> Decision:
+    """Decide whether this wheel build compiles the core with mypyc.
+
+    ``version`` is hatchling's wheel version (``"standard"`` or ``"editable"``), ``env`` the
+    environment, ``compiler`` the C compiler found (``None``: none), ``headers`` whether ``Python.h``
+    exists. Pure: no I/O, so the rules can be unit-tested.
+    """
+    if version == "editable":
+        return Decision(False, "editable install: pure Python")
+    opt_out = env.get(OPT_OUT_VARIABLE)
+    if opt_out is not None and opt_out.strip().lower() not in _FALSE:
+        return Decision(False, f"{OPT_OUT_VARIABLE}={opt_out}: pure Python")
+    if compiler is None:
+        return Decision(False, "no C compiler found: pure Python")
+    if not headers:
+        return Decision(False, "the Python headers (Python.h) are missing: pure Python")
+    return Decision(True, f"compiling the parser core with mypyc ({compiler})")
+
+
+def find_compiler(env: Mapping[str, str]) -> str | None:
+    """The C compiler setuptools would use: ``$CC``, else the one Python was built with, else cc/gcc/clang."""
+    if sys.platform == "win32":  # MSVC cannot be found from PATH; try, and fall back if it fails
+        return "msvc"
+    candidates = [env.get("CC", "").split(), (sysconfig.get_config_var("CC") or "").split()]
+    for words in candidates:
+        if words and shutil.which(words[0], path=env.get("PATH")):
+            return words[0]
+    for name in ("cc", "gcc", "clang"):
+        if shutil.which(name, path=env.get("PATH")):
+            return name
+    return None
+
+
+def has_python_headers() -> bool:
+    include = sysconfig.get_paths().get("include")
+    return bool(include) and Path(include, "Python.h").is_file()
+
+
+def _building_editable() -> bool:
+    """True while hatchling answers ``get_requires_for_build_editable`` (dependencies() is not told)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name in ("get_requires_for_build_editable", "build_editable"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+# Runs in the build subprocess before mypycify: mypyc keeps only text signatures; put the source's
+# docstrings back into the C it generates (best effort: if mypyc's internals moved, skip it).
+_DOCS_PATCH = r'''
+import ast, sys
+
+def _docs(paths):
+    docs = {}
+    for path in paths:
+        module = path[:-3].replace("/", ".")
+        tree = ast.parse(open(path, encoding="utf-8").read())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                doc = ast.get_docstring(node)
+                if doc:
+                    docs[(module, None, node.name)] = doc
+            elif isinstance(node, ast.ClassDef):
+                doc = ast.get_docstring(node)
+                if doc:
+                    docs[(module, node.name, None)] = doc
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef):
+                        doc = ast.get_docstring(item)
+                        if doc:
+                            docs[(module, node.name, item.name)] = doc
+    return docs
+
+def _patch_docs(paths):
+    try:
+        from mypyc.codegen import emitclass, emitmodule
+        from mypyc.codegen.cstring import c_string_initializer
+        from mypyc.ir.func_ir import get_text_signature
+    except ImportError as exc:
+        print(f"fieldstream build: docstrings not restored ({exc})", file=sys.stderr)
+        return
+    docs = _docs(paths)
+
+    def with_doc(sig, doc):
+        text = (f"{sig}\n--\n\n" if sig else "") + doc
+        return c_string_initializer(text.encode("utf-8"))
+
+    original_fn = emitclass.native_function_doc_initializer
+    original_cls = emitclass.native_class_doc_initializer
+
+    def function_doc(fn):
+        doc = docs.get((fn.decl.module_name, fn.class_name, fn.name))
+        return original_fn(fn) if doc is None else with_doc(get_text_signature(fn), doc)
+
+    def class_doc(cl):
+        doc = docs.get((cl.module_name, cl.name, None))
+        if doc is None:
+            return original_cls(cl)
+        init = cl.get_method("__init__")
+        sig = get_text_signature(init, bound=True) if init is not None else f"{cl.name}()"
+        if sig is not None:
+            sig = sig.replace("__init__", cl.name, 1)
+        return with_doc(sig, doc)
+
+    emitclass.native_function_doc_initializer = function_doc
+    emitmodule.native_function_doc_initializer = function_doc
+    emitclass.native_class_doc_initializer = class_doc
+'''
+
+_SETUP = r'''
+import sys
+from setuptools import setup
+from mypyc.build import mypycify
+{docs_patch}
+PATHS = {paths!r}
+_patch_docs(PATHS)
+# --ignore-missing-imports: the rest of the package is type-checked for its types only, and its
+# optional dependencies (pydantic, httpx) are not installed in the build environment.
+setup(
+    name="fieldstream-core",
+    ext_modules=mypycify(["--ignore-missing-imports", *PATHS], opt_level="3", group_name={group!r}),
+)
+'''
+
+
+class MypycBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
+    """Hatchling build hook (``[tool.hatch.build.targets.wheel.hooks.custom]`` in pyproject.toml)."""
+
+    PLUGIN_NAME = "custom"
+
+    def _decision(self, version: str) -> Decision:
+        return decide(version=version, env=os.environ, compiler=find_compiler(os.environ),
+                      headers=has_python_headers())
+
+    def dependencies(self) -> list[str]:
+        version = "editable" if _building_editable() else "standard"
+        return list(BUILD_REQUIREMENTS) if self._decision(version).compile else []
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name != "wheel":
+            return
+        decision = self._decision(version)
+        self.app.display_info(f"fieldstream build: {decision.reason}")
+        if not decision.compile:
+            return
+        self._tmp = tempfile.mkdtemp(prefix="fieldstream-mypyc-")
+        try:
+            built = self._compile(Path(self._tmp))
+        except Exception as exc:  # any failure: warn and build the pure-Python wheel
+            detail = exc.args[0] if isinstance(exc, _CompileError) else traceback.format_exc()
+            self.app.display_warning(
+                f"fieldstream build: compiling the parser core failed; building pure Python instead "
+                f"(set {OPT_OUT_VARIABLE}=1 to skip the attempt)\n{detail}")
+            return
+        for path in built:
+            build_data["force_include"][str(path)] = f"{PACKAGE}/{path.name}"
+        build_data["pure_python"] = False
+        build_data["infer_tag"] = True
+        self.app.display_info(f"fieldstream build: compiled {', '.join(p.name for p in built)}")
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        tmp = getattr(self, "_tmp", None)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _compile(self, tmp: Path) -> list[Path]:
+        """Compile a copy of the package's sources in ``tmp`` (the source tree is never written)."""
+        src = Path(self.root, "src", PACKAGE)
+        shutil.copytree(src, tmp / PACKAGE, ignore=_only_python)
+        paths = [f"{PACKAGE}/{name}" for name in COMPILED_MODULES]
+        (tmp / "setup_mypyc.py").write_text(
+            _SETUP.format(docs_patch=_DOCS_PATCH, paths=paths, group=GROUP_NAME), encoding="utf-8")
+        cmd = [sys.executable, "setup_mypyc.py", "build_ext", "--build-lib", "out", "--build-temp", "obj"]
+        env = {**os.environ, "PYTHONPATH": ""}
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
+                                  timeout=COMPILE_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise _CompileError(f"mypyc took longer than {COMPILE_TIMEOUT} s") from None
+        if proc.returncode != 0:
+            raise _CompileError((proc.stdout + proc.stderr)[-4000:])
+        suffixes = (".so", ".pyd")
+        built = sorted(p for p in (tmp / "out" / PACKAGE).iterdir() if p.name.endswith(suffixes))
+        expected = {name[:-3] for name in COMPILED_MODULES}
+        missing = expected - {p.name.split(".")[0] for p in built}
+        if missing:
+            raise _CompileError(f"mypyc built no extension for {sorted(missing)}")
+        return built
+
+
+class _CompileError(Exception):
+    pass
+
+
+def _only_python(directory: str, names: list[str]) -> list[str]:
+    """copytree filter: keep packages and .py files (no caches, web assets or stale extensions)."""
+    return [n for n in names
+            if not (n.endswith(".py") or (Path(directory, n).is_dir() and n != "__pycache__"))]
