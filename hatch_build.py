@@ -18,9 +18,9 @@ A compiled wheel is tagged for the platform and the interpreter (``cp311-cp311-l
 one is ``py3-none-any``. mypy and setuptools are build requirements only when the hook will compile
 (:meth:`MypycBuildHook.dependencies`); they are never runtime dependencies.
 
-mypyc drops docstrings (it only keeps text signatures). The build puts the source's class and method
-docstrings back into the generated C (see ``_DOCS_PATCH``), so ``help(fieldstream.Parser)`` reads the
-same in both builds; property docstrings are not restored.
+mypyc drops docstrings (it only keeps text signatures). The build puts the source's class, method and
+property docstrings back into the generated C (see ``_DOCS_PATCH``), so ``help(fieldstream.Parser)``
+reads the same in both builds.
 """
 
 from __future__ import annotations
@@ -108,82 +108,91 @@ def _building_editable() -> bool:
     return False
 
 
-# Runs in the build subprocess before mypycify: mypyc keeps only text signatures; put the source's
-# docstrings back into the C it generates (best effort: if mypyc's internals moved, skip it).
-_DOCS_PATCH = r'''
-import ast, sys
+# Runs in the build subprocess between mypyc's C generation and the C compiler: mypyc keeps only text
+# signatures (``feed($self, chunk)\n--\n\n``); append the source's docstrings to them in the generated C
+# (class, method and property docstrings). Best effort: what it does not recognise keeps mypyc's text.
+_DOCS_PATCH = r"""
+import ast, pathlib, re
 
 def _docs(paths):
     docs = {}
     for path in paths:
-        module = path[:-3].replace("/", ".")
-        tree = ast.parse(open(path, encoding="utf-8").read())
+        module = pathlib.Path(path).stem
+        tree = ast.parse(pathlib.Path(path).read_text(encoding="utf-8"))
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                doc = ast.get_docstring(node)
-                if doc:
-                    docs[(module, None, node.name)] = doc
-            elif isinstance(node, ast.ClassDef):
-                doc = ast.get_docstring(node)
-                if doc:
-                    docs[(module, node.name, None)] = doc
+            if isinstance(node, ast.ClassDef):
+                docs[(module, node.name, None)] = ast.get_docstring(node)
                 for item in node.body:
                     if isinstance(item, ast.FunctionDef):
-                        doc = ast.get_docstring(item)
-                        if doc:
-                            docs[(module, node.name, item.name)] = doc
-    return docs
+                        docs[(module, node.name, item.name)] = ast.get_docstring(item)
+    return {key: doc for key, doc in docs.items() if doc}
 
-def _patch_docs(paths):
-    try:
-        from mypyc.codegen import emitclass, emitmodule
-        from mypyc.codegen.cstring import c_string_initializer
-        from mypyc.ir.func_ir import get_text_signature
-    except ImportError as exc:
-        print(f"fieldstream build: docstrings not restored ({exc})", file=sys.stderr)
-        return
+def _c_text(text):
+    out = []
+    for byte in text.encode("utf-8"):
+        ch = chr(byte)
+        out.append(ch if 32 <= byte < 127 and ch not in '"\\?' else "\\%03o" % byte)
+    return "".join(out)
+
+_STR = r'"((?:[^"\\]|\\.)*)"'
+_TYPE = re.compile(r"(\.tp_methods = (\w+?)_methods,[^}]*?\.tp_doc = PyDoc_STR\()" + _STR + r"\)")
+_METHOD = re.compile(r"(\(PyCFunction\)CPyPy_(\w+),\s*[\w |]+,\s*PyDoc_STR\()" + _STR + r"\)")
+_PROPERTY = re.compile(r'\{"(\w+)",(\s*\(getter\)(\w+)_get_\1,\s*)NULL, NULL, NULL\}')
+
+def restore_docs(build_dir, paths):
     docs = _docs(paths)
+    restored = 0
 
-    def with_doc(sig, doc):
-        text = (f"{sig}\n--\n\n" if sig else "") + doc
-        return c_string_initializer(text.encode("utf-8"))
+    def owner(prefix):
+        module, _, cls = prefix.partition("___")
+        return module, cls
 
-    original_fn = emitclass.native_function_doc_initializer
-    original_cls = emitclass.native_class_doc_initializer
-
-    def function_doc(fn):
-        doc = docs.get((fn.decl.module_name, fn.class_name, fn.name))
-        return original_fn(fn) if doc is None else with_doc(get_text_signature(fn), doc)
-
-    def class_doc(cl):
-        doc = docs.get((cl.module_name, cl.name, None))
+    def typ(m):
+        nonlocal restored
+        doc = docs.get((*owner(m.group(2)), None))
         if doc is None:
-            return original_cls(cl)
-        init = cl.get_method("__init__")
-        sig = get_text_signature(init, bound=True) if init is not None else f"{cl.name}()"
-        if sig is not None:
-            sig = sig.replace("__init__", cl.name, 1)
-        return with_doc(sig, doc)
+            return m.group(0)
+        restored += 1
+        return m.group(1) + '"' + m.group(3) + _c_text(doc) + '")'
 
-    emitclass.native_function_doc_initializer = function_doc
-    emitmodule.native_function_doc_initializer = function_doc
-    emitclass.native_class_doc_initializer = class_doc
-'''
+    def method(m):
+        nonlocal restored
+        module, cls_and_name = owner(m.group(2))
+        cls, _, name = cls_and_name.partition("___")
+        doc = docs.get((module, cls, name))
+        if doc is None:
+            return m.group(0)
+        restored += 1
+        return m.group(1) + '"' + m.group(3) + _c_text(doc) + '")'
 
-_SETUP = r'''
-import sys
+    def prop(m):
+        nonlocal restored
+        doc = docs.get((*owner(m.group(3)), m.group(1)))
+        if doc is None:
+            return m.group(0)
+        restored += 1
+        return '{"' + m.group(1) + '",' + m.group(2) + 'NULL, PyDoc_STR("' + _c_text(doc) + '"), NULL}'
+
+    for c_file in pathlib.Path(build_dir).rglob("*.c"):
+        text = c_file.read_text(encoding="utf-8")
+        new = _PROPERTY.sub(prop, _METHOD.sub(method, _TYPE.sub(typ, text)))
+        if new != text:
+            c_file.write_text(new, encoding="utf-8")
+    print(f"fieldstream build: restored {restored} docstrings")
+"""
+
+_SETUP = r"""
 from setuptools import setup
 from mypyc.build import mypycify
 {docs_patch}
 PATHS = {paths!r}
-_patch_docs(PATHS)
 # --ignore-missing-imports: the rest of the package is type-checked for its types only, and its
 # optional dependencies (pydantic, httpx) are not installed in the build environment.
-setup(
-    name="fieldstream-core",
-    ext_modules=mypycify(["--ignore-missing-imports", *PATHS], opt_level="3", group_name={group!r}),
-)
-'''
+extensions = mypycify(["--ignore-missing-imports", *PATHS], opt_level="3", group_name={group!r},
+                      target_dir="build")
+restore_docs("build", PATHS)
+setup(name="fieldstream-core", ext_modules=extensions)
+"""
 
 
 class MypycBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
