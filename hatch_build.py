@@ -45,8 +45,10 @@ OPT_OUT_VARIABLE = "FIELDSTREAM_PURE_PYTHON"
 PACKAGE = "fieldstream"
 # The modules compiled, relative to src/fieldstream. The rest of the package stays interpreted.
 COMPILED_MODULES = ("_parser.py", "_input.py", "_partial.py")
-# mypyc puts the modules' shared code into one extension module of this name (inside the package).
-GROUP_NAME = "fieldstream._core"
+# mypyc puts the modules' code into one shared extension module, ``fieldstream_core__mypyc``, beside the
+# package (the usual mypyc layout: its modules derive ``__file__`` from that library's folder), and
+# a small extension module per compiled module inside the package.
+GROUP_NAME = "fieldstream_core"
 BUILD_REQUIREMENTS = ("mypy>=1.10", "setuptools>=61")
 COMPILE_TIMEOUT = 1200  # seconds; a loaded machine needs ~1.5 min for the three modules
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -224,19 +226,20 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
                 f"fieldstream build: compiling the parser core failed; building pure Python instead "
                 f"(set {OPT_OUT_VARIABLE}=1 to skip the attempt)\n{detail}")
             return
-        for path in built:
-            build_data["force_include"][str(path)] = f"{PACKAGE}/{path.name}"
+        for path, dest in built:
+            build_data["force_include"][str(path)] = dest
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
-        self.app.display_info(f"fieldstream build: compiled {', '.join(p.name for p in built)}")
+        self.app.display_info(f"fieldstream build: compiled {', '.join(dest for _, dest in built)}")
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         tmp = getattr(self, "_tmp", None)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _compile(self, tmp: Path) -> list[Path]:
-        """Compile a copy of the package's sources in ``tmp`` (the source tree is never written)."""
+    def _compile(self, tmp: Path) -> list[tuple[Path, str]]:
+        """Compile a copy of the package's sources in ``tmp`` (the source tree is never written);
+        return the extension modules built and their paths in the wheel."""
         src = Path(self.root, "src", PACKAGE)
         shutil.copytree(src, tmp / PACKAGE, ignore=_only_python)
         paths = [f"{PACKAGE}/{name}" for name in COMPILED_MODULES]
@@ -251,10 +254,11 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
             raise _CompileError(f"mypyc took longer than {COMPILE_TIMEOUT} s") from None
         if proc.returncode != 0:
             raise _CompileError((proc.stdout + proc.stderr)[-4000:])
-        suffixes = (".so", ".pyd")
-        built = sorted(p for p in (tmp / "out" / PACKAGE).iterdir() if p.name.endswith(suffixes))
-        expected = {name[:-3] for name in COMPILED_MODULES}
-        missing = expected - {p.name.split(".")[0] for p in built}
+        out = tmp / "out"
+        built = sorted((p, p.relative_to(out).as_posix()) for p in out.rglob("*")
+                       if p.name.endswith((".so", ".pyd")))
+        expected = {f"{PACKAGE}/{name[:-3]}" for name in COMPILED_MODULES}
+        missing = expected - {dest.split(".")[0] for _, dest in built}
         if missing:
             raise _CompileError(f"mypyc built no extension for {sorted(missing)}")
         return built
