@@ -179,3 +179,62 @@ def test_hook_compiles_only_the_core_modules(hook: ModuleType) -> None:
     assert set(hook.COMPILED_MODULES) == core
     for name in hook.COMPILED_MODULES:
         assert (ROOT / "src" / "fieldstream" / name).is_file()
+
+
+_GENERATED_C = '''
+static PyGetSetDef _mod___Thing_getseters[] = {
+    {"size",
+     (getter)_mod___Thing_get_size,
+    NULL, NULL, NULL},
+    {NULL}  /* Sentinel */
+};
+static PyMethodDef _mod___Thing_methods[] = {
+    {"feed",
+     (PyCFunction)CPyPy__mod___Thing___feed,
+     METH_FASTCALL | METH_KEYWORDS, PyDoc_STR("feed($self, chunk)\\n--\\n\\n")},
+    {NULL}  /* Sentinel */
+};
+static PyTypeObject CPyType__mod___Thing_template_ = {
+    .tp_methods = _mod___Thing_methods,
+    .tp_doc = PyDoc_STR("Thing()\\n--\\n\\n"),
+};
+'''
+
+_MODULE = '''
+class Thing:
+    """A thing: "quoted", \\\\ and é?"""
+
+    def feed(self, chunk):
+        """Eat a chunk."""
+
+    @property
+    def size(self):
+        """How big."""
+'''
+
+
+def test_hook_restores_docstrings_into_mypyc_generated_c(hook: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "_mod.py").write_text(_MODULE, encoding="utf-8")
+    c_file = tmp_path / "build" / "__native.c"
+    c_file.parent.mkdir()
+    c_file.write_text(_GENERATED_C, encoding="utf-8")
+    namespace: dict[str, Any] = {}
+    exec(hook._DOCS_PATCH, namespace)
+    namespace["restore_docs"](str(tmp_path / "build"), [str(tmp_path / "_mod.py")])
+    out = c_file.read_text(encoding="utf-8")
+    assert 'PyDoc_STR("feed($self, chunk)\\n--\\n\\nEat a chunk.")' in out
+    assert 'NULL, PyDoc_STR("How big."), NULL}' in out
+    # C escapes: quotes, backslashes, '?' (trigraphs) and UTF-8 as octal; decoding them gives the text.
+    literal = out.split('.tp_doc = PyDoc_STR("Thing()\\n--\\n\\n', 1)[1].split('"),', 1)[0]
+    decoded = bytes(int(literal[i + 1:i + 4], 8) if literal[i] == "\\" else ord(literal[i])
+                    for i in _c_units(literal)).decode("utf-8")
+    assert decoded == 'A thing: "quoted", \\ and é?'
+
+
+def _c_units(literal: str) -> list[int]:
+    """Start indexes of the units of a C literal made of plain ASCII and 3-digit octal escapes."""
+    units, i = [], 0
+    while i < len(literal):
+        units.append(i)
+        i += 4 if literal[i] == "\\" else 1
+    return units
