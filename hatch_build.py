@@ -246,9 +246,8 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
         (tmp / "setup_mypyc.py").write_text(
             _SETUP.format(docs_patch=_DOCS_PATCH, paths=paths, group=GROUP_NAME), encoding="utf-8")
         cmd = [sys.executable, "setup_mypyc.py", "build_ext", "--build-lib", "out", "--build-temp", "obj"]
-        env = {**os.environ, "PYTHONPATH": ""}
-        try:
-            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
+        try:  # (the environment as is: pip's isolated build environment reaches mypy through it)
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True,
                                   timeout=COMPILE_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             raise _CompileError(f"mypyc took longer than {COMPILE_TIMEOUT} s") from None
