@@ -99,6 +99,7 @@ _LITERALS: Final[dict[str, tuple[str, Any, ValueKind]]] = {
 }
 _CONTEXT: Final = 32
 
+
 def _limit(name: str, value: SupportsIndex | None) -> int | None:
     """A limit option: ``None`` or a positive int (else the documented ``ValueError``)."""
     if value is None:
