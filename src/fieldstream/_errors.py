@@ -53,21 +53,30 @@ class FieldstreamError(Exception):
 
 
 class ErrorKind(str, Enum):
-    """Why a stream was rejected. A closed set: match on these, not on messages."""
+    """Why a stream was rejected. A closed set: match on these, not on messages.
 
-    UNEXPECTED_CHARACTER = "unexpected_character"
-    INVALID_LITERAL = "invalid_literal"
-    INVALID_NUMBER = "invalid_number"
-    INVALID_ESCAPE = "invalid_escape"
-    CONTROL_CHARACTER = "control_character"
-    INVALID_UTF8 = "invalid_utf8"
-    TRAILING_DATA = "trailing_data"
-    INCOMPLETE = "incomplete"
+    Like the position, the kind never depends on how the input was chunked: it is decided by where
+    in the grammar the offending character stands, and by nothing else. The structural kinds say
+    what was expected there, which is what a caller repairing a model's output acts on.
+    """
+
+    EXPECTED_VALUE = "expected_value"  # no value can start here: document start, after '[', ':', ','
+    EXPECTED_KEY = "expected_key"  # an object key must be a string: after '{' or ',' in an object
+    EXPECTED_COLON = "expected_colon"  # after an object key
+    EXPECTED_COMMA_OR_CLOSE = "expected_comma_or_close"  # after an item or member; also a wrong bracket
+    TRAILING_COMMA = "trailing_comma"  # the container's own closing bracket right after a ','
+    INVALID_LITERAL = "invalid_literal"  # not a continuation of true / false / null
+    INVALID_NUMBER = "invalid_number"  # a number cut short: '-', '1.', '1e', '1e+' then a non-digit
+    INVALID_ESCAPE = "invalid_escape"  # a bad character after a backslash or in a \\uXXXX escape
+    CONTROL_CHARACTER = "control_character"  # an unescaped U+0000..U+001F inside a string
+    INVALID_UTF8 = "invalid_utf8"  # bytes input that is not UTF-8
+    TRAILING_DATA = "trailing_data"  # anything but whitespace after the complete document
+    INCOMPLETE = "incomplete"  # the input ended before the document was complete
     DEPTH_LIMIT = "depth_limit"
     STRING_LIMIT = "string_limit"
     NUMBER_LIMIT = "number_limit"
     SIZE_LIMIT = "size_limit"
-    CLOSED = "closed"
+    CLOSED = "closed"  # feed()/close() after a failure or after close()
 
     def __str__(self) -> str:
         return self.value

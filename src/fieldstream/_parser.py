@@ -430,6 +430,27 @@ class Parser:
         self._sfast = False
         raise err
 
+    def _fail_syntax(self, st: int, top: Any, s: str, i: int) -> NoReturn:
+        """Raise for the character ``s[i]`` that state ``st`` cannot take (``top``: the innermost
+        open container). The kind depends only on the state and that character, both the same for
+        every chunking, so the kind is chunk-independent like the position."""
+        self._st = st
+        c = s[i]
+        if st == _AFTER:
+            closer, what = ("]", "an array item") if type(top) is list else ("}", "an object member")
+            self._fail(ErrorKind.EXPECTED_COMMA_OR_CLOSE, f"Expecting ',' or '{closer}' after {what}", s, i)
+        if st == _VALUE and type(top) is list and c == "]":  # _VALUE in an array: right after a ','
+            self._fail(ErrorKind.TRAILING_COMMA, "Trailing comma before ']'", s, i)
+        if st == _KEY and c == "}":  # _KEY: right after a ',' in an object
+            self._fail(ErrorKind.TRAILING_COMMA, "Trailing comma before '}'", s, i)
+        if st in (_VALUE, _VALUE_OR_CLOSE):
+            self._fail(ErrorKind.EXPECTED_VALUE, "Expecting value", s, i)
+        if st in (_KEY, _KEY_OR_CLOSE):
+            self._fail(ErrorKind.EXPECTED_KEY, "Expecting property name enclosed in double quotes", s, i)
+        if st == _COLON:
+            self._fail(ErrorKind.EXPECTED_COLON, "Expecting ':' delimiter after the key", s, i)
+        self._fail(ErrorKind.TRAILING_DATA, "Extra data after the JSON document", s, i)
+
     def _push(self, container: Container, kind: ValueKind, s: str, i: int) -> None:
         stack = self._stack
         if self._max_depth is not None and len(stack) >= self._max_depth:
@@ -543,9 +564,7 @@ class Parser:
                     top = stack[-1] if stack else None
                     i += 1
                     continue
-                self._st = st
-                closer = "]" if type(top) is list else "}"
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER, f"Expecting ',' or '{closer}'", s, i)
+                self._fail_syntax(st, top, s, i)
             if st <= _VALUE_OR_CLOSE:
                 if c == '"':
                     j = _run_match(s, i + 1).end()  # type: ignore[union-attr]
@@ -611,8 +630,7 @@ class Parser:
                 else:
                     lit = _LITERALS.get(c)
                     if lit is None:
-                        self._st = st
-                        self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting value", s, i)
+                        self._fail_syntax(st, top, s, i)
                     word, value, kind = lit
                     if not s.startswith(word, i):
                         self._st = st
@@ -666,19 +684,12 @@ class Parser:
                     top = stack[-1] if stack else None
                     i += 1
                     continue
-                self._st = st
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER,
-                           "Expecting property name enclosed in double quotes", s, i)
-            if st == _COLON:
-                if c == ":":
-                    st = _VALUE
-                    i += 1
-                    continue
-                self._st = st
-                self._fail(ErrorKind.UNEXPECTED_CHARACTER, "Expecting ':' delimiter", s, i)
-            # st == _END
-            self._st = st
-            self._fail(ErrorKind.TRAILING_DATA, "Extra data after the JSON document", s, i)
+                self._fail_syntax(st, top, s, i)
+            if st == _COLON and c == ":":
+                st = _VALUE
+                i += 1
+                continue
+            self._fail_syntax(st, top, s, i)  # _COLON without ':', or _END
         self._st = st
 
     # ------------------------------------------------------------------ strings

@@ -171,7 +171,9 @@ def test_parse_paths_reports_only_matching_events(doc_file: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "kind", "pos", "path"),
     [
-        ('{"a": [1, 2,]}', "unexpected_character", 12, "$.a[2]"),
+        ('{"a": [1, 2,]}', "trailing_comma", 12, "$.a[2]"),
+        ('{"a": [1, 2}', "expected_comma_or_close", 11, "$.a"),
+        ('{"a" [1]}', "expected_colon", 5, "$"),
         ('{"a": tru}', "invalid_literal", 9, "$.a"),
         ('{"a": 1}\n{"b": 2}', "trailing_data", 9, "$"),
         ('{\n  "a": "x",\n  "b": -x\n}', "invalid_number", 22, "$.b"),

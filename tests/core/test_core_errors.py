@@ -1,7 +1,8 @@
 """Error model: kind, position (the longest viable prefix), line/col, path; prefixes; closed parsers.
 
-The expected position comes from the reference :class:`~support.core.Recognizer` (written from
-the RFC 8259 grammar, independently of the parser), and must be the same for every chunking.
+The expected kind and position come from the reference recognizer (``fuzz/reference.py``, re-exported
+by ``support.core``; written from the RFC 8259 grammar, independently of the parser), and must be the
+same for every chunking.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from support.core import (
     mutate,
     oracle_loads,
     random_chunks,
+    recognize,
     run_parse,
     run_parser,
     same_json,
@@ -33,7 +35,8 @@ from support.core import (
 
 
 def _check_error_position(text: str, rnd: random.Random) -> None:
-    n, complete = viable(text)
+    verdict = recognize(text)
+    n, complete = verdict.viable, verdict.complete
     keys = set()
     for name, chunks in chunkings(text, rnd).items():
         for out in (run_parser(chunks, max_depth=None), run_parse(chunks, max_depth=None)):
@@ -42,12 +45,8 @@ def _check_error_position(text: str, rnd: random.Random) -> None:
                 continue
             err = out.error
             assert err is not None, (name, text)
-            assert err.pos == n, (name, text, err.pos, n, err.kind)
+            assert (err.kind, err.pos) == (verdict.kind, n), (name, text, err.kind, err.pos, verdict)
             assert (err.line, err.col) == line_col(text, n), (name, text)
-            if n == len(text):
-                assert err.kind is ErrorKind.INCOMPLETE, (name, text, err.kind)
-            else:
-                assert err.kind is not ErrorKind.INCOMPLETE, (name, text)
             keys.add(out.error_key())
     if not complete:  # kind, pos, line, col and path identical for every chunking and both modes
         assert len(keys) == 1, (text, keys)
@@ -73,14 +72,36 @@ def test_error_position_on_token_soup_is_the_longest_viable_prefix(text: str, rn
         ("[1, 2", ErrorKind.INCOMPLETE),
         ("", ErrorKind.INCOMPLETE),
         ("   \n ", ErrorKind.INCOMPLETE),
-        ("[1,]", ErrorKind.UNEXPECTED_CHARACTER),
-        ('{"a" 1}', ErrorKind.UNEXPECTED_CHARACTER),
-        ('{"a": 1,}', ErrorKind.UNEXPECTED_CHARACTER),
+        ("[1,]", ErrorKind.TRAILING_COMMA),
+        ("[1, \n ]", ErrorKind.TRAILING_COMMA),
+        ('{"a": 1,}', ErrorKind.TRAILING_COMMA),
+        ("[1,}", ErrorKind.EXPECTED_VALUE),  # after ',' a value must start: '}' is not this one's closer
+        ("[,1]", ErrorKind.EXPECTED_VALUE),
+        ("[}", ErrorKind.EXPECTED_VALUE),
+        ('{"a":}', ErrorKind.EXPECTED_VALUE),
+        ('{"a": 1,]', ErrorKind.EXPECTED_KEY),
+        ("{]", ErrorKind.EXPECTED_KEY),
+        ("{1: 2}", ErrorKind.EXPECTED_KEY),
+        ("{'a': 1}", ErrorKind.EXPECTED_KEY),
+        ('{"a": 1, b: 2}', ErrorKind.EXPECTED_KEY),
+        ('{"a" 1}', ErrorKind.EXPECTED_COLON),
+        ('{"a", "b"}', ErrorKind.EXPECTED_COLON),
+        ('{"a" = 1}', ErrorKind.EXPECTED_COLON),
+        ("[1}", ErrorKind.EXPECTED_COMMA_OR_CLOSE),  # a wrong closing bracket
+        ('{"a": 1]', ErrorKind.EXPECTED_COMMA_OR_CLOSE),
+        ("[1 2]", ErrorKind.EXPECTED_COMMA_OR_CLOSE),
+        ('{"a": 1 "b": 2}', ErrorKind.EXPECTED_COMMA_OR_CLOSE),
+        ("[[1]}", ErrorKind.EXPECTED_COMMA_OR_CLOSE),
+        ("NaN", ErrorKind.EXPECTED_VALUE),
+        ("'a'", ErrorKind.EXPECTED_VALUE),
+        ("[+1]", ErrorKind.EXPECTED_VALUE),
+        ("\x00", ErrorKind.EXPECTED_VALUE),
         ("[1] x", ErrorKind.TRAILING_DATA),
         ("1 2", ErrorKind.TRAILING_DATA),
         ("[tru]", ErrorKind.INVALID_LITERAL),
         ("[nul", ErrorKind.INCOMPLETE),
-        ("[01]", ErrorKind.UNEXPECTED_CHARACTER),
+        ("[01]", ErrorKind.EXPECTED_COMMA_OR_CLOSE),
+        ("01", ErrorKind.TRAILING_DATA),
         ("[-]", ErrorKind.INVALID_NUMBER),
         ("[1.]", ErrorKind.INVALID_NUMBER),
         ("[1e]", ErrorKind.INVALID_NUMBER),
@@ -89,18 +110,36 @@ def test_error_position_on_token_soup_is_the_longest_viable_prefix(text: str, rn
         ('["\\u12G4"]', ErrorKind.INVALID_ESCAPE),
         ('["a\nb"]', ErrorKind.CONTROL_CHARACTER),
         ('{"a\x00": 1}', ErrorKind.CONTROL_CHARACTER),
-        ("\ufeff[]", ErrorKind.UNEXPECTED_CHARACTER),  # a BOM in a str: json.loads rejects it too
+        ("\ufeff[]", ErrorKind.EXPECTED_VALUE),  # a BOM in a str: json.loads rejects it too
         ('{"a": [1, {"b": nulx}]}', ErrorKind.INVALID_LITERAL),
     ],
 )
 def test_error_kind_and_position_on_hand_written_cases(text: str, kind: ErrorKind) -> None:
-    n, complete = viable(text)
-    assert not complete
-    for chunks in ([text], list(text), random_chunks(text, random.Random(text), 3)):
-        out = run_parser(chunks)
-        assert out.error is not None
-        assert (out.error.kind, out.error.pos) == (kind, n)
-        assert (out.error.line, out.error.col) == line_col(text, n)
+    verdict = recognize(text)
+    assert not verdict.complete
+    assert verdict.kind == kind  # the reference recognizer names the same kind
+    for chunks in chunkings(text, random.Random(text)).values():
+        for out in (run_parser(chunks), run_parse(chunks)):
+            assert out.error is not None
+            assert (out.error.kind, out.error.pos) == (kind, verdict.viable)
+            assert (out.error.line, out.error.col) == line_col(text, verdict.viable)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[1}", "Expecting ',' or ']' after an array item"),
+        ('{"a": 1]', "Expecting ',' or '}' after an object member"),
+        ("[1,]", "Trailing comma before ']'"),
+        ('{"a": 1,}', "Trailing comma before '}'"),
+        ('{"a" 1}', "Expecting ':' delimiter after the key"),
+    ],
+)
+def test_error_messages_say_what_was_expected(text: str, message: str) -> None:
+    with pytest.raises(StreamError) as info:
+        fieldstream.parse(text)
+    assert info.value.msg == message
+    assert str(info.value).startswith(f"{message} ({info.value.kind.value})")
 
 
 @pytest.mark.parametrize(
@@ -287,7 +326,7 @@ def test_stream_error_is_a_value_error_with_documented_attributes() -> None:
         fieldstream.parse('{"a": [1, 2,, 3]}')
     err = info.value
     assert isinstance(err, StreamError)
-    assert err.kind is ErrorKind.UNEXPECTED_CHARACTER
+    assert err.kind is ErrorKind.EXPECTED_VALUE
     assert err.pos == 12 and err.line == 1 and err.col == 13 and err.path == ("a", 2)
     assert err.json_path == "$.a[2]"
     assert "char 12" in str(err)

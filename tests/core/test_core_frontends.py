@@ -1,4 +1,5 @@
-"""Front ends over the one core: iter_events, aiter_events and parse() agree with Parser.feed/close."""
+"""Front ends over the one core: iter_events, aiter_events, parse() and SchemaStream agree with
+Parser.feed/close; the core cases run through every front end (the ``frontend`` fixture matrix)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,21 @@ from hypothesis import strategies as st
 
 import fieldstream
 from fieldstream import ErrorKind, Event, StreamError
-from support.core import json_texts, merge_events, oracle_loads, random_chunks, run_parser, same_json
+from support.core import (
+    INVALID_DOCUMENTS,
+    VALID_DOCUMENTS,
+    FrontEnd,
+    chunkings,
+    expected_events,
+    json_texts,
+    line_col,
+    merge_events,
+    oracle_loads,
+    random_chunks,
+    recognize,
+    run_parser,
+    same_json,
+)
 
 
 async def _agen(chunks: list[Any]) -> AsyncIterator[Any]:
@@ -174,7 +189,47 @@ def test_public_api_exports_what_is_documented() -> None:
         assert hasattr(fieldstream, name), name
     assert issubclass(fieldstream.StreamError, ValueError)
     assert issubclass(fieldstream.ParserClosedError, fieldstream.StreamError)
-    assert {k.value for k in ErrorKind} >= {
-        "unexpected_character", "invalid_literal", "invalid_number", "invalid_escape", "control_character",
+    assert {k.value for k in ErrorKind} == {
+        "expected_value", "expected_key", "expected_colon", "expected_comma_or_close", "trailing_comma",
+        "invalid_literal", "invalid_number", "invalid_escape", "control_character",
         "invalid_utf8", "trailing_data", "incomplete", "depth_limit", "string_limit", "number_limit",
         "size_limit", "closed"}
+
+
+# --------------------------------------------------------------------------- the front-end matrix
+# ``frontend`` (tests/core/conftest.py) runs each of these once per front end.
+
+def _as_input(text: str, as_bytes: bool) -> str | bytes:
+    return text.encode() if as_bytes else text
+
+
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["str", "bytes"])
+@pytest.mark.parametrize("text", VALID_DOCUMENTS)
+def test_every_front_end_returns_the_json_loads_value_for_every_chunking(
+    frontend: FrontEnd, text: str, as_bytes: bool
+) -> None:
+    expected = oracle_loads(text)
+    for name, chunks in chunkings(_as_input(text, as_bytes), random.Random(text)).items():
+        out = frontend.run(chunks)
+        assert out.error is None, (frontend.name, name, out.error)
+        assert same_json(out.value, expected), (frontend.name, name)
+        if frontend.events:
+            assert merge_events(out.events) == expected_events(expected), (frontend.name, name)
+
+
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["str", "bytes"])
+@pytest.mark.parametrize(("text", "kind"), INVALID_DOCUMENTS)
+def test_every_front_end_rejects_with_the_reference_kind_and_position_for_every_chunking(
+    frontend: FrontEnd, text: str, kind: str, as_bytes: bool
+) -> None:
+    verdict = recognize(text)
+    assert verdict.kind == kind  # the case list and the reference recognizer agree
+    keys = set()
+    for name, chunks in chunkings(_as_input(text, as_bytes), random.Random(text)).items():
+        out = frontend.run(chunks)
+        err = out.error
+        assert err is not None, (frontend.name, name)
+        assert (err.kind, err.pos) == (ErrorKind(kind), verdict.viable), (frontend.name, name, err)
+        assert (err.line, err.col) == line_col(text, verdict.viable)
+        keys.add(out.error_key())
+    assert len(keys) == 1, keys  # kind, pos, line, col and path: the same for every chunking

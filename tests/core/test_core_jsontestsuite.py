@@ -1,7 +1,7 @@
 """JSONTestSuite (``tests/data/JSONTestSuite/test_parsing``, vendored), fed as bytes in several chunkings.
 
 * ``y_``: accepted, value equal to ``json.loads`` (type-exact);
-* ``n_``: rejected with :class:`~fieldstream.StreamError`; at the reference recognizer's position,
+* ``n_``: rejected with :class:`~fieldstream.StreamError`; with the reference recognizer's kind and position,
   or ``INVALID_UTF8`` when the file is not UTF-8 and its valid part is still a viable prefix;
 * ``i_``: either result, never another exception.
 """
@@ -19,11 +19,11 @@ from support.core import (
     SUITE,
     oracle_loads,
     random_chunks,
+    recognize,
     run_parse,
     run_parser,
     same_json,
     suite_files,
-    viable,
 )
 
 DEEP = {"n_structure_100000_opening_arrays.json", "n_structure_open_array_object.json",
@@ -66,8 +66,8 @@ def test_y_files_are_accepted_with_the_json_loads_value(path: Path) -> None:
     assert same_json(run_parser(list(text)).value, expected)
 
 
-def _expected_error(data: bytes) -> tuple[ErrorKind | None, int]:
-    """(kind if it is determined, pos) by the reference recognizer; kind None: any JSON error kind."""
+def _expected_error(data: bytes) -> tuple[ErrorKind, int]:
+    """(kind, pos) by the reference recognizer."""
     try:
         text = data.decode("utf-8")
         bad_utf8 = False
@@ -78,13 +78,12 @@ def _expected_error(data: bytes) -> tuple[ErrorKind | None, int]:
     if text.startswith("\ufeff"):  # json.loads(bytes) skips a UTF-8 BOM; so do we (it counts as 1 char)
         text = text[1:]
         offset = 1
-    n, complete = viable(text)
+    verdict = recognize(text)
+    n = verdict.viable
     if bad_utf8 and n == len(text):
         return ErrorKind.INVALID_UTF8, n + offset
-    assert not complete
-    if n == len(text):
-        return ErrorKind.INCOMPLETE, n + offset
-    return None, n + offset
+    assert not verdict.complete and verdict.kind is not None
+    return ErrorKind(verdict.kind), n + offset
 
 
 @pytest.mark.parametrize("path", suite_files("n"), ids=lambda p: p.name)
@@ -99,11 +98,7 @@ def test_n_files_are_rejected_at_the_reference_position_for_every_chunking(path:
                 assert err is not None, (name, options)
                 if options.get("max_depth", 1) is not None and err.kind is ErrorKind.DEPTH_LIMIT:
                     continue
-                assert err.pos == pos, (name, err)
-                if kind is not None:
-                    assert err.kind is kind, (name, err)
-                else:
-                    assert err.kind not in (ErrorKind.INCOMPLETE, ErrorKind.INVALID_UTF8), (name, err)
+                assert (err.kind, err.pos) == (kind, pos), (name, err)
                 keys.add(out.error_key())
     assert len(keys) == 1, keys
 

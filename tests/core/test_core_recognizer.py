@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from support.core import (
     JSON_VALUES,
+    SYNTAX_KINDS,
     _complete,
     _oracle_ok,
     canon,
@@ -20,6 +21,7 @@ from support.core import (
     json_texts,
     line_col,
     mutate,
+    recognize,
     suite_files,
     viable,
 )
@@ -54,6 +56,33 @@ def test_reference_recognizer_agrees_with_json_loads_on_generated_and_mutated_te
         # "viable" means what it says: json.loads accepts the prefix finished the shortest way
         assert not _oracle_ok(bad[: n + 1])
         assert _oracle_ok(_complete(bad[:n])), _complete(bad[:n])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "pos"),
+    [
+        ("[1,]", "trailing_comma", 3),
+        ('{"a": 1 ,\n}', "trailing_comma", 10),
+        ("[1,}", "expected_value", 3),
+        ('{"a":]', "expected_value", 5),
+        ("", "incomplete", 0),
+        ("{,", "expected_key", 1),
+        ('{"a",', "expected_colon", 4),
+        ('{"a": 1]', "expected_comma_or_close", 7),
+        ("[1 2", "expected_comma_or_close", 3),
+        ("[] []", "trailing_data", 3),
+        ("nul!", "invalid_literal", 3),
+        ("-x", "invalid_number", 1),
+        ('"\\x"', "invalid_escape", 2),
+        ('"\n"', "control_character", 1),
+        ("[1", "incomplete", 2),
+        ("[1]", None, 3),
+    ],
+)
+def test_reference_recognizer_names_the_kind(text: str, kind: str | None, pos: int) -> None:
+    verdict = recognize(text)
+    assert (verdict.kind, verdict.viable) == (kind, pos)
+    assert kind is None or kind in SYNTAX_KINDS or kind == "incomplete"
 
 
 def test_reference_recognizer_examples() -> None:

@@ -263,7 +263,7 @@ def test_control_characters_are_rejected_with_exact_positions(code: int) -> None
         assert fieldstream.parse("[" + c + "1" + c + "]") == [1]  # but they are whitespace
         return
     for bad, pos, kind in ((text, 8, ErrorKind.CONTROL_CHARACTER),
-                           ("[1," + c + "2]", 3, ErrorKind.UNEXPECTED_CHARACTER),
+                           ("[1," + c + "2]", 3, ErrorKind.EXPECTED_VALUE),
                            ('{"k' + c + '":1}', 3, ErrorKind.CONTROL_CHARACTER)):
         for data in (bad, bad.encode()):
             with pytest.raises(StreamError) as info:
@@ -278,7 +278,7 @@ def test_nul_bytes_everywhere_are_rejected() -> None:
     n = size(10 * MB, MB)
     data = b"\x00" * n
     err, _, _ = measure("NUL bytes", n, rejects(lambda: fieldstream.parse([data])))
-    assert err.kind is ErrorKind.UNEXPECTED_CHARACTER and err.pos == 0
+    assert err.kind is ErrorKind.EXPECTED_VALUE and err.pos == 0
 
 
 @pytest.mark.parametrize("bad", [b"\x80", b"\xbf", b"\xc0\xaf", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80",

@@ -2,8 +2,10 @@
 
 The helpers are oracles and generators written independently of the parser:
 
-* :class:`Recognizer`: a tiny, slow, obviously-correct character-by-character recognizer of RFC 8259
-  JSON texts, written from the grammar (not from the parser). It defines "longest viable prefix".
+* :class:`Recognizer`, :func:`recognize`, :func:`viable`: re-exported from ``fuzz/reference.py``, the
+  project's one reference recognizer: a tiny, slow, obviously-correct character-by-character
+  recognizer of RFC 8259 JSON texts, written from the grammar (not from the parser). It defines
+  "longest viable prefix" and names the error kind expected there.
 * :func:`oracle_loads`: ``json.loads`` made strict (``NaN``/``Infinity`` rejected).
 * :func:`same_json`: type-exact equality (``1 != 1.0 != True``, ``-0.0 != 0.0``, object key order).
 * :func:`expected_events`: the merged event sequence a value must produce, derived from the value.
@@ -15,6 +17,8 @@ would make every other test meaningless).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import itertools
 import json
 import random
@@ -22,6 +26,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from fuzz.reference import SYNTAX_KINDS as SYNTAX_KINDS  # re-exported: the one reference recognizer
+from fuzz.reference import Recognizer as Recognizer
+from fuzz.reference import Verdict as Verdict
+from fuzz.reference import recognize as recognize
+from fuzz.reference import viable as viable
 from hypothesis import strategies as st
 
 import fieldstream
@@ -34,172 +43,7 @@ BENCH = ROOT / "bench" / "data"  # vendored benchmark documents, licence beside 
 WS = " \t\n\r"
 
 # --------------------------------------------------------------------------- the reference recognizer
-
-_NUM_FINAL = {"zero", "int", "frac", "exp"}
-
-
-class Recognizer:
-    """Character-at-a-time pushdown recognizer for RFC 8259 ``JSON-text = ws value ws``.
-
-    ``step(c)`` returns False when ``c`` cannot extend the text read so far into any valid JSON
-    text; ``complete()`` says whether the text read so far is itself a valid JSON text.
-    """
-
-    def __init__(self) -> None:
-        self.stack: list[str] = []  # "[" or "{"
-        self.mode = "value"
-        self.sub = ""  # string / number sub-state, or the rest of a literal
-        self.is_key = False
-        self.hex_left = 0
-
-    def _value_done(self) -> None:
-        self.mode = "after" if self.stack else "end"
-
-    def _start_value(self, c: str, may_close: bool) -> bool:
-        if c in WS:
-            return True
-        if c == '"':
-            self.mode, self.sub, self.is_key = "string", "chars", False
-        elif c == "-":
-            self.mode, self.sub = "number", "sign"
-        elif c == "0":
-            self.mode, self.sub = "number", "zero"
-        elif c in "123456789":
-            self.mode, self.sub = "number", "int"
-        elif c in "tfn":
-            self.mode, self.sub = "literal", {"t": "rue", "f": "alse", "n": "ull"}[c]
-        elif c == "[":
-            self.stack.append("[")
-            self.mode = "value_or_close"
-        elif c == "{":
-            self.stack.append("{")
-            self.mode = "key_or_close"
-        elif c == "]" and may_close:
-            self.stack.pop()
-            self._value_done()
-        else:
-            return False
-        return True
-
-    def step(self, c: str) -> bool:
-        mode = self.mode
-        if mode == "value":
-            return self._start_value(c, False)
-        if mode == "value_or_close":
-            return self._start_value(c, True)
-        if mode in ("key", "key_or_close"):
-            if c in WS:
-                return True
-            if c == '"':
-                self.mode, self.sub, self.is_key = "string", "chars", True
-                return True
-            if c == "}" and mode == "key_or_close":
-                self.stack.pop()
-                self._value_done()
-                return True
-            return False
-        if mode == "colon":
-            if c in WS:
-                return True
-            if c == ":":
-                self.mode = "value"
-                return True
-            return False
-        if mode == "after":
-            if c in WS:
-                return True
-            top = self.stack[-1]
-            if c == ",":
-                self.mode = "value" if top == "[" else "key"
-                return True
-            if c == ("]" if top == "[" else "}"):
-                self.stack.pop()
-                self._value_done()
-                return True
-            return False
-        if mode == "end":
-            return c in WS
-        if mode == "literal":
-            if c != self.sub[0]:
-                return False
-            self.sub = self.sub[1:]
-            if not self.sub:
-                self._value_done()
-            return True
-        if mode == "string":
-            return self._string_step(c)
-        assert mode == "number"
-        return self._number_step(c)
-
-    def _string_step(self, c: str) -> bool:
-        sub = self.sub
-        if sub == "chars":
-            if c == '"':
-                if self.is_key:
-                    self.mode = "colon"
-                else:
-                    self._value_done()
-            elif c == "\\":
-                self.sub = "escape"
-            elif ord(c) < 0x20:
-                return False
-            return True
-        if sub == "escape":
-            if c in '"\\/bfnrt':
-                self.sub = "chars"
-            elif c == "u":
-                self.sub, self.hex_left = "hex", 4
-            else:
-                return False
-            return True
-        # sub == "hex"
-        if c not in "0123456789abcdefABCDEF":
-            return False
-        self.hex_left -= 1
-        if self.hex_left == 0:
-            self.sub = "chars"
-        return True
-
-    def _number_step(self, c: str) -> bool:
-        sub = self.sub
-        digit = c in "0123456789"
-        nxt: str | None = None
-        if sub == "sign":
-            nxt = "zero" if c == "0" else "int" if digit else None
-        elif sub == "zero":
-            nxt = "dot" if c == "." else "e" if c in "eE" else None
-        elif sub == "int":
-            nxt = "int" if digit else "dot" if c == "." else "e" if c in "eE" else None
-        elif sub == "dot":
-            nxt = "frac" if digit else None
-        elif sub == "frac":
-            nxt = "frac" if digit else "e" if c in "eE" else None
-        elif sub == "e":
-            nxt = "esign" if c in "+-" else "exp" if digit else None
-        elif sub == "esign" or sub == "exp":
-            nxt = "exp" if digit else None
-        if nxt is not None:
-            self.sub = nxt
-            return True
-        if sub not in _NUM_FINAL:
-            return False
-        self._value_done()  # the number ended just before c: c belongs to what follows
-        return self.step(c)
-
-    def complete(self) -> bool:
-        if self.mode == "end":
-            return True
-        return self.mode == "number" and self.sub in _NUM_FINAL and not self.stack
-
-
-def viable(text: str) -> tuple[int, bool]:
-    """(length of the longest viable prefix of ``text``, whether ``text`` is a complete JSON text)."""
-    r = Recognizer()
-    for i, c in enumerate(text):
-        if not r.step(c):
-            return i, False
-    return len(text), r.complete()
-
+# One recognizer for the whole project: fuzz/reference.py (fuzz imports nothing from tests).
 
 def line_col(text: str, pos: int) -> tuple[int, int]:
     """1-based line and column of offset ``pos`` (lines end with ``\\n``), by definition."""
@@ -387,6 +231,117 @@ def run_parse(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
         return Outcome([], error=exc)
 
 
+# --------------------------------------------------------------------------- the front-end matrix
+# Every way to drive the one core, behind one signature: chunks in, an Outcome out. The fixture
+# ``frontend`` in tests/core/conftest.py parametrises tests over these (as ijson's suite does over its
+# backends and input types).
+
+def _root_value(events: list[Event]) -> Any:
+    last = events[-1] if events else None
+    assert type(last) is ValueDone and last.path == (), last
+    return last.value
+
+
+def run_iter_events(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """``fieldstream.iter_events`` over a generator of the chunks (pulled lazily)."""
+    events: list[Event] = []
+    try:
+        for e in fieldstream.iter_events((c for c in chunks), **options):
+            events.append(e)
+    except fieldstream.StreamError as exc:
+        return Outcome(events, error=exc)
+    return Outcome(events, value=_root_value(events))
+
+
+def run_aiter_events(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """``fieldstream.aiter_events`` over an async generator that yields control between chunks."""
+
+    async def source() -> Any:
+        for c in chunks:
+            await asyncio.sleep(0)
+            yield c
+
+    async def main() -> Outcome:
+        events: list[Event] = []
+        try:
+            async for e in fieldstream.aiter_events(source(), **options):
+                events.append(e)
+        except fieldstream.StreamError as exc:
+            return Outcome(events, error=exc)
+        return Outcome(events, value=_root_value(events))
+
+    return asyncio.run(main())
+
+
+def run_schema_stream(chunks: Sequence[str | bytes], **options: Any) -> Outcome:
+    """``fieldstream.schema.SchemaStream`` with a schema that accepts any JSON (``typing.Any``).
+
+    Its events are schema events, not the core's, so only the value and the error are compared. A
+    truncated document is a :class:`~fieldstream.SchemaError` (kind ``incomplete``) whose cause is the
+    core's ``StreamError``: that cause is the error compared.
+    """
+    from fieldstream.schema import SchemaStream
+
+    s = SchemaStream(Any, **options)
+    try:
+        for c in chunks:
+            s.feed(c)
+        result = s.close()
+    except fieldstream.StreamError as exc:
+        return Outcome([], error=exc)
+    except fieldstream.SchemaError as exc:
+        cause = exc.__cause__
+        assert exc.kind is fieldstream.SchemaErrorKind.INCOMPLETE
+        assert isinstance(cause, fieldstream.StreamError)
+        return Outcome([], error=cause)
+    # (close() returns the value today; if it returns the events, the value is on ``.value``)
+    return Outcome([], value=getattr(s, "value", result))
+
+
+@dataclasses.dataclass(frozen=True)
+class FrontEnd:
+    """One way to drive the core: ``run(chunks, **parser_options)``; ``events``: whether the
+    outcome carries the core's events (``parse`` builds none; ``SchemaStream`` has its own)."""
+
+    name: str
+    run: Callable[..., Outcome]
+    events: bool
+    needs: str | None = None  # an optional dependency the front end imports
+
+
+FRONT_ENDS = [
+    FrontEnd("Parser.feed", run_parser, True),
+    FrontEnd("iter_events", run_iter_events, True),
+    FrontEnd("aiter_events", run_aiter_events, True),
+    FrontEnd("parse", run_parse, False),
+    FrontEnd("SchemaStream(Any)", run_schema_stream, False, needs="pydantic"),
+]
+
+# The core cases every front end must agree on: valid documents (oracle: json.loads) and invalid
+# ones with the kind the reference recognizer must also name (the position is the recognizer's). No
+# duplicate keys: the expected events are derived from the value.
+VALID_DOCUMENTS = [
+    "0", "-0", "-0.0", "1e400", "12.5E-3", "123456789012345678901234567890", "true", "false", "null",
+    '""', '"plain"', r'"esc \\ \" \/ \b\f\n\r\t"', r'"\u00e9\ud83d\ude00 é😀"', r'"\ud800 lone"',
+    "[]", "{}", " [ ] ", "[[[]]]", '[1, "a", true, null, {"b": []}]',
+    '{"a": {"b": {"c": [1, 2, {"d": "e"}]}}, "f": -1.5e+10}',
+    '{"": ""}', '\n\t\r {"a" : 1 , "b":[ 2 ,3 ] } \n',
+    '{"text": "' + "long " * 40 + '", "n": [' + ", ".join(str(i) for i in range(30)) + "]}",
+]
+INVALID_DOCUMENTS = [
+    ("", "incomplete"), ("[1, 2", "incomplete"), ('{"a": "x', "incomplete"), ("tru", "incomplete"),
+    ("[1,]", "trailing_comma"), ('{"a": 1,}', "trailing_comma"), ("[1,}", "expected_value"),
+    ("[,]", "expected_value"), ('{"a": }', "expected_value"), ("NaN", "expected_value"),
+    ("{1: 2}", "expected_key"), ('{"a": 1, }x', "trailing_comma"), ('{"a": 1, ]', "expected_key"),
+    ('{"a" 1}', "expected_colon"), ("[1}", "expected_comma_or_close"),
+    ('{"a": 1]', "expected_comma_or_close"),
+    ("[1 2]", "expected_comma_or_close"), ("[01]", "expected_comma_or_close"), ("01", "trailing_data"),
+    ("[] x", "trailing_data"), ("[tRue]", "invalid_literal"), ("[-]", "invalid_number"),
+    ("[1.e5]", "invalid_number"), ('["\\x"]', "invalid_escape"), ('["\\u12G4"]', "invalid_escape"),
+    ('["a\nb"]', "control_character"), ('{"k\x00": 1}', "control_character"),
+]
+
+
 # --------------------------------------------------------------------------- generators
 
 def _text(max_size: int = 12) -> st.SearchStrategy[str]:
@@ -521,20 +476,20 @@ def _complete(prefix: str) -> str:
         assert r.step(c)
     out = prefix
     while not r.complete():
-        mode = r.mode
-        if mode in ("value", "value_or_close"):
+        state = r.state
+        if state in ("value", "value_or_close"):
             c = "0"
-        elif mode in ("key", "key_or_close"):
+        elif state in ("key", "key_or_close"):
             c = '"'
-        elif mode == "colon":
+        elif state == "colon":
             c = ":"
-        elif mode == "after":
+        elif state == "after":
             c = "]" if r.stack[-1] == "[" else "}"
-        elif mode == "literal":
-            c = r.sub[0]
-        elif mode == "string":
-            c = {"chars": '"', "escape": "n", "hex": "0"}[r.sub]
-        elif mode == "number" and r.sub not in _NUM_FINAL:
+        elif state == "literal":
+            c = r.word[r.k]
+        elif state == "string":
+            c = '"' if not r.esc else "n" if r.esc == "\\" else "0"
+        elif state == "number" and r.num not in ("zero", "int", "frac", "exp"):
             c = "0"
         else:  # a complete number inside a container
             c = "]" if r.stack[-1] == "[" else "}"
