@@ -21,6 +21,7 @@ from __future__ import annotations
 import typing
 
 from ._about import __version__
+from ._compiled import COMPILED
 from ._errors import (
     AgentError,
     ErrorKind,
@@ -55,6 +56,7 @@ if typing.TYPE_CHECKING:  # pragma: no cover - the schema layer needs pydantic; 
     from .schema import SchemaStream as SchemaStream
 
 __all__ = [
+    "COMPILED",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_NUMBER_LENGTH",
     "DEFAULT_MAX_STRING_LENGTH",
