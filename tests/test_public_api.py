@@ -19,6 +19,7 @@ FACADES = [
     "fieldstream.schema",
     "fieldstream.agents",
     "fieldstream.agents.sse",
+    "fieldstream.adapters",
     "fieldstream.patch",
     "fieldstream.testing",
 ]
