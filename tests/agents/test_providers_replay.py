@@ -71,6 +71,7 @@ def _responses(replay: Replay, **kw: Any) -> OpenAIResponsesModel:
 
 def _no_sleep(model: Any) -> Any:
     model.slept = []
+    model.jitter = 0.0  # exact backoff figures (the jitter is tested with the chat model)
 
     async def sleep(delay: float) -> None:
         model.slept.append(delay)
