@@ -10,7 +10,9 @@ Two ways to call tools:
 * native (models with ``native_tools = True`` and typed stream items, e.g. ``OpenAIChatModel``):
   the tools go to the provider as its ``tools``; each call's arguments stream under
   ``tool_calls[i].arguments`` and the tool starts as soon as they are complete and valid, while the
-  model is still writing; the loop ends when the model answers with content (the result);
+  model is still writing; the loop ends when the model answers with content (the result, streamed
+  under ``final_result`` of the ``think`` call, as in the emulation); reasoning streams at
+  ``reasoning``;
 * emulated (any other model, e.g. the offline one): each step is a ``think`` JSON answer whose
   ``tool_calls`` field lists the calls, then a ``final_result`` call.
 """
@@ -344,7 +346,8 @@ class Agent:
                     tasks[call.index] = asyncio.create_task(self._run_tool(run, tc, call.index))
             try:
                 return await stream_call(self, run, call_type, msgs, tp, schema, attempt,
-                                         tools=self.tools if tasks is not None else None, on_tool=on_tool)
+                                         tools=self.tools if tasks is not None else None, on_tool=on_tool,
+                                         content_prefix=("final_result",) if tasks is not None else ())
             except BaseException as exc:
                 if tasks:
                     for task in tasks.values():

@@ -238,13 +238,16 @@ def _locate(exc: SchemaError | StreamError, prefix: Path) -> None:
 
 async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Message], tp: type[BaseModel],
                       schema: dict[str, Any], attempt: int, *, tools: dict[str, Any] | None = None,
-                      on_tool: Callable[[NativeCall], None] | None = None) -> CallOutcome:
+                      on_tool: Callable[[NativeCall], None] | None = None,
+                      content_prefix: Path = ()) -> CallOutcome:
     """Stream one model call; return its outcome or raise :class:`BadOutput` (invalid output) or
     :class:`~fieldstream.ModelError` (the provider failed, refused or cut the answer).
 
     ``tools`` (name -> :class:`~fieldstream.agents.Tool`) switches on native tool calling: the tools
     are sent to the model, the content may be absent when the model calls tools, and ``on_tool``
-    receives each call as soon as its arguments are complete and valid.
+    receives each call as soon as its arguments are complete and valid. ``content_prefix`` moves the
+    content's paths (native tool calling reports the answer under ``final_result``, as the think
+    JSON of the emulation carries it).
     """
     ctx = run.ctx
     hooks = agent.hooks
@@ -314,7 +317,14 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
     async def content(delta: str) -> None:
         nonlocal ref
         text.append(delta)
-        evs = out.feed(delta)
+        try:
+            evs = out.feed(delta)
+        except (SchemaError, StreamError) as exc:
+            if content_prefix:
+                _locate(exc, content_prefix)
+            raise
+        if content_prefix:
+            evs = [_prefixed(ev, content_prefix) for ev in evs]
         if evs:
             ref = PartialRef(out.partial)
             await handle(evs)
@@ -399,9 +409,14 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                     raise err
             value: Any = None
             if out.fed or not calls:
-                value, evs = out.close()
+                try:
+                    value, evs = out.close()
+                except (SchemaError, StreamError) as exc:
+                    if content_prefix:
+                        _locate(exc, content_prefix)
+                    raise
                 ref = PartialRef(out.partial)
-                await handle(evs)
+                await handle([_prefixed(ev, content_prefix) for ev in evs] if content_prefix else evs)
             for call in sorted(calls.values(), key=lambda c: c.index):
                 if call.complete:
                     continue

@@ -207,30 +207,34 @@ class OpenAIChatModel(HTTPModel):
                                  f"chat.completion.chunk object was expected: {sse.data[:200]!r}")
             return data
 
+        done = False
         try:
             async for text in resp.aiter_text():
+                if done:
+                    continue  # read to the end of the body, so the connection goes back to the pool
                 for line in lines.decode(text):
                     ev = event(line)
                     if ev is not None:
                         yield ev
                         if ev is _DONE:
-                            return
-            for line in [*lines.flush(), ""]:
-                ev = event(line)
-                if ev is not None:
-                    yield ev
-                    if ev is _DONE:
-                        return
+                            done = True
+                            break
+            if not done:
+                for line in [*lines.flush(), ""]:
+                    ev = event(line)
+                    if ev is not None:
+                        yield ev
+                        if ev is _DONE:
+                            break
         except httpx.HTTPError as exc:
             raise ModelError(f"the provider's stream broke off: {exc!r}", retryable=True) from exc
 
     async def decode(self, events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[StreamItem]:
         decoder = ChatDecoder()
         async for ev in events:
-            if ev is _DONE:
-                break
-            for item in decoder.feed(ev):
-                yield item
+            if ev is not _DONE:
+                for item in decoder.feed(ev):
+                    yield item
         for item in decoder.end():
             yield item
 
