@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+import fieldstream
 from fieldstream import (
     FieldDone,
     FieldInvalid,
@@ -344,3 +345,26 @@ def test_choices_other_than_zero_are_ignored() -> None:
     chunks = [{"choices": [{"index": 1, "delta": {"content": "[2]"}, "finish_reason": "stop"},
                            {"index": 0, "delta": {"content": "[1]"}, "finish_reason": "stop"}]}]
     assert _summary(list(openai_chat_events(chunks)))["root"] == [1]
+
+
+def test_openai_chat_stream_helper_events() -> None:
+    path = STREAMS / "openai" / "sdk_parallel_tool_calls_two_tools.sse"
+    expect = sidecar(path)["expect"]
+    client = _openai(Replay(Canned.recording(path)))
+    with client.chat.completions.stream(model="m", messages=[{"role": "user", "content": "hi"}]) as stream:
+        got = _summary(list(openai_chat_events(stream)))
+    assert [(c["id"], c["name"], c["arguments"]) for c in got["calls"].values()] == _expected_calls(
+        expect["tool_calls"])
+
+
+@pytest.mark.parametrize("schema", [None, dict], ids=["core", "schema"])
+def test_anthropic_fenced_json_with_lenient(schema: Any) -> None:
+    path = STREAMS / "anthropic" / "json_in_markdown_fence.sse"
+    args: dict[str, Any] = {"model": "m", "max_tokens": 10, "messages": []}
+    with pytest.raises((fieldstream.StreamError, SchemaError)):
+        list(anthropic_events(_anthropic_client(path).messages.create(stream=True, **args), schema=schema))
+    stream = _anthropic_client(path).messages.create(stream=True, **args)
+    events = list(anthropic_events(stream, schema=schema, lenient=True))
+    expect = json.loads(sidecar(path)["expect"]["text"].strip("`\n").removeprefix("json"))
+    roots = [ev.value for ev in events if isinstance(ev, (ValueDone, FieldDone)) and ev.path == ()]
+    assert roots == [expect] == [{"value": 427}]

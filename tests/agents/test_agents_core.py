@@ -444,7 +444,8 @@ def test_public_api_exports_exactly_the_documented_names() -> None:
         ["HOOK_EVENTS", "Agent", "AgentContext", "AgentError", "AgentEvent", "Chunk", "Field", "Hook",
          "HookError", "Message", "Model", "ModelError", "OfflineModel", "OpenAIChatModel",
          "OutputValidationError", "Result", "RunError", "StreamEnd", "StreamError", "StreamStart", "Tool",
-         "Usage", "hook", "resolve_model", "tool"])
+         "Usage", "hook", "resolve_model", "tool",
+         "AnthropicModel", "OpenAIResponsesModel", "ProviderError", "RefusalError", "TruncatedOutputError"])
     from fieldstream.agents.base.context import AgentContext as Ctx
 
     assert Ctx is fa.AgentContext

@@ -381,3 +381,139 @@ def test_agent_is_not_re_asked_after_refusal_or_truncation(stop: str, exc: type[
     if isinstance(info.value, TruncatedOutputError):
         assert info.value.partial == {"reasoning": "I cann"}
     assert len(replay.requests) == 1  # one paid request, not three
+
+
+def test_docs_provider_examples_print_what_they_say(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "agents.md").read_text(encoding="utf-8")
+    pieces = (s.split("```", 1)[0] for s in text.split("```python\n")[1:])
+    blocks = [b for b in pieces if "MockTransport" in b]
+    capsys.readouterr()
+    outputs = []
+    for block in blocks:
+        exec(compile(block, "docs/agents.md", "exec"), {"__name__": "docs"})
+        outputs.append(capsys.readouterr().out)
+    assert outputs[:2] == ['text: {"city": "Par\nmax_tokens {\'city\': \'Par\'}\n',
+                           "tool_calls {'city': 'Oslo'}\n"]
+    assert outputs[2].splitlines() == ["call 0 weather", "tool_calls[0].arguments.city + Ber",
+                                       "tool_calls[0].arguments.city + lin", "city='Berlin' days=3"]
+
+
+def test_stopping_early_closes_the_http_stream() -> None:
+    path = STREAMS / "anthropic" / "thinking_then_text.sse"
+    replay = Replay(Canned.recording(path))
+
+    async def main() -> None:
+        model = _anthropic(replay)
+        gen = model.stream(MESSAGES, {"type": "object"})
+        async for item in gen:
+            if isinstance(item, str):
+                break
+        await gen.aclose()  # type: ignore[attr-defined]
+        assert replay.closed == 1
+        await model.aclose()
+
+    _run(main())
+
+
+def test_responses_failed_event_and_flat_error_shape() -> None:
+    from fieldstream.agents.models._responses import ResponsesDecoder
+
+    failed = {"type": "response.failed",
+              "response": {"status": "failed", "error": {"code": "server_error", "message": "boom"}}}
+    with pytest.raises(ProviderError) as info:
+        ResponsesDecoder().feed(failed)
+    assert info.value.code == "server_error" and info.value.retryable and str(info.value).endswith("boom")
+    flat = {"type": "error", "code": "rate_limit_exceeded", "message": "slow down", "param": None}
+    with pytest.raises(ProviderError) as info:
+        ResponsesDecoder().feed(flat)
+    assert info.value.code == "rate_limit_exceeded" and info.value.retryable
+
+
+def test_anthropic_native_json_request() -> None:
+    replay = Replay(Canned.recording(STREAMS / "anthropic" / "text_end_turn.sse"))
+    model = _anthropic(replay, native_json=True, thinking_budget=1024)
+    _run(_text(model))
+    body = json.loads(replay.requests[0].content)
+    assert body["output_format"] == {"type": "json_schema", "schema": {"type": "object"}}
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert replay.requests[0].headers["anthropic-beta"].startswith("structured-outputs")
+
+
+# ---------------------------------------------------------------- over a real socket on 127.0.0.1
+
+
+async def _serve_once(body: bytes, chunk: int) -> tuple[Any, int]:
+    """A one-shot HTTP/1.1 server: reads a request, answers ``body`` in ``chunk``-byte writes, closes."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+        for i in range(0, len(body), chunk):
+            writer.write(body[i:i + chunk])
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+@pytest.mark.parametrize(("api", "name"), [("anthropic", "thinking_then_text"),
+                                           ("openai-responses", "text_then_function_call")])
+def test_models_over_a_socket_with_any_line_end(api: str, name: str, eol: str) -> None:
+    path = STREAMS / api / f"{name}.sse"
+    expect = sidecar(path)["expect"]
+    body = path.read_bytes().decode("utf-8").replace("\n", eol).encode("utf-8")
+
+    async def main() -> dict[str, Any]:
+        server, port = await _serve_once(body, 5)  # 5-byte writes: splits after a bare CR, inside UTF-8
+        try:
+            if api == "anthropic":
+                model: Any = AnthropicModel("m", api_key="k", base_url=f"http://127.0.0.1:{port}")
+            else:
+                model = OpenAIResponsesModel("m", api_key="k", base_url=f"http://127.0.0.1:{port}/v1")
+            return await _collect(model)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    got = _run(main())
+    assert got["text"] == expect["text"]
+    if api == "anthropic":
+        assert got["reasoning"] == expect["thinking"]
+    else:
+        assert [c["arguments"] for c in got["calls"].values()] == [
+            f["arguments"] for f in expect["function_calls"]]
+
+
+def test_connection_failure_is_retried_then_reported() -> None:
+    import httpx
+
+    ok = Replay(Canned.recording(STREAMS / "anthropic" / "text_end_turn.sse"))
+    calls = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return ok.handler(httpx)(request)  # type: ignore[no-any-return]
+
+    model = AnthropicModel("m", api_key="k",
+                           http_client=httpx.AsyncClient(transport=httpx.MockTransport(flaky)))
+    model.sleep = _no_sleep(model)
+    assert _run(_text(model)) == "2" and len(calls) == 2
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    model = AnthropicModel("m", api_key="k", max_retries=1,
+                           http_client=httpx.AsyncClient(transport=httpx.MockTransport(down)))
+    model.sleep = _no_sleep(model)
+    with pytest.raises(ModelError, match="cannot connect") as info:
+        _run(_text(model))
+    assert model.requests == 2 and isinstance(info.value.__cause__, httpx.ConnectError)

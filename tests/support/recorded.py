@@ -3,7 +3,8 @@
 The body is cut into small chunks (``chunk`` bytes: by default 7, so writes split inside ``data:``
 lines, inside UTF-8 characters and between CR and LF). Clients of httpx or of an httpx fork with
 the same API (the ``anthropic`` SDK 2.x is built on ``httpx2``) are supported. ``Replay`` answers a
-sequence of responses, one per request, and counts the requests; nothing touches the network.
+sequence of responses, one per request, and counts the requests and the closed bodies; nothing
+touches the network.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _pieces(body: bytes, chunk: int) -> list[bytes]:
 _BODIES: dict[Any, type] = {}
 
 
-def _body(lib: Any, pieces: list[bytes]) -> Any:
+def _body(lib: Any, pieces: list[bytes], replay: Replay) -> Any:
     """The body in pieces, as a byte stream of ``lib`` (httpx, or httpx2 for SDKs built on it)."""
     cls = _BODIES.get(lib)
     if cls is None:
@@ -61,11 +62,18 @@ def _body(lib: Any, pieces: list[bytes]) -> Any:
             for piece in self.pieces:
                 yield piece
 
+        def close(self: Any) -> None:
+            self.replay.closed += 1
+
+        async def aclose(self: Any) -> None:
+            self.replay.closed += 1
+
         cls = type("Body", (lib.SyncByteStream, lib.AsyncByteStream),
-                   {"__iter__": __iter__, "__aiter__": __aiter__})
+                   {"__iter__": __iter__, "__aiter__": __aiter__, "close": close, "aclose": aclose})
         _BODIES[lib] = cls
     body = cls()
     body.pieces = pieces
+    body.replay = replay
     return body
 
 
@@ -76,12 +84,13 @@ class Replay:
         self.responses = list(responses)
         self.chunk = chunk
         self.requests: list[Any] = []
+        self.closed = 0  # response bodies closed (by the client, when a stream ends or is abandoned)
 
     def handler(self, lib: Any) -> Any:
         def handle(request: Any) -> Any:
             self.requests.append(request)
             canned = self.responses[min(len(self.requests), len(self.responses)) - 1]
-            body = _body(lib, _pieces(canned.body, self.chunk))
+            body = _body(lib, _pieces(canned.body, self.chunk), self)
             return lib.Response(canned.status, headers=canned.headers, stream=body)
 
         return handle

@@ -13,7 +13,8 @@ twins take the async clients' streams. No SDK is imported by fieldstream: instal
 Events: the content is parsed as JSON (core events: :class:`~fieldstream.ValueStart`,
 :class:`~fieldstream.StringDelta`, :class:`~fieldstream.ValueDone`; or schema events
 :class:`~fieldstream.FieldDone`/:class:`~fieldstream.FieldInvalid` when ``schema=`` is a Pydantic
-model); ``content="text"`` streams prose instead (``StringDelta`` at ``("content",)``). Each tool
+model); ``lenient=True`` skips prose and ```` ```json ```` fences around the JSON;
+``content="text"`` streams prose instead (``StringDelta`` at ``("content",)``). Each tool
 call starts with a :class:`ToolCallStart` (index, id, name) and its arguments are parsed on their own,
 their paths prefixed by ``("tool_calls", i, "arguments")``; ``tools={"name": Model}`` validates a
 tool's arguments against its model. ``reasoning=True`` also yields the

@@ -8,7 +8,8 @@ front ends in ``_sdk.py`` only turn SDK objects into stream items
   :class:`fieldstream.schema.SchemaStream` (schema events); its paths are the document's own. With
   ``content="text"`` (prose next to tool calls) it is not parsed: each piece is a
   :class:`~fieldstream.StringDelta` at ``("content",)`` and ``close()`` gives its
-  :class:`~fieldstream.ValueDone`.
+  :class:`~fieldstream.ValueDone`. ``lenient=True`` skips prose and code fences around the JSON
+  content (``Skipped`` events with a schema; silently with the core parser).
 * Tool call ``i``'s arguments go to their own parser (a schema stream when ``tools=`` maps the tool's
   name to a model); every event's path is prefixed with ``("tool_calls", i, "arguments")``. A
   :class:`ToolCallStart` announces each call (its id and name) before its first event. A call whose
@@ -29,6 +30,7 @@ from typing import Any, Literal
 from .. import Parser
 from .._errors import SchemaError, StreamError, TruncatedOutputError, UsageError
 from .._events import FieldDone, FieldInvalid, StringDelta, ValueDone, ValueStart, event_at
+from .._lenient import LenientFilter
 from .._path import Path, to_dotted
 from ..agents.base.context import Usage
 from ..agents.models._items import (
@@ -95,9 +97,12 @@ class _Doc:
 
     def __init__(self, schema: Any, lenient: bool) -> None:
         self.fed = False
+        self.filter: LenientFilter | None = None
         if schema is None:
             self.schema = None
             self.parser = Parser()
+            if lenient:
+                self.filter = LenientFilter()
         else:
             from ..schema import SchemaStream
 
@@ -107,6 +112,10 @@ class _Doc:
         self.fed = True
         if self.schema is not None:
             return list(self.schema.feed(text))
+        if self.filter is not None:
+            text, _ = self.filter.feed(text)
+            if not text:
+                return []
         return list(self.parser.feed(text))
 
     def close(self) -> tuple[Any, list[Any]]:

@@ -108,7 +108,8 @@ class AnthropicModel(HTTPModel):
         base_url: default ``ANTHROPIC_BASE_URL`` or ``https://api.anthropic.com``.
         max_tokens: the answer's token budget (required by the API); an answer cut by it raises
             :class:`~fieldstream.TruncatedOutputError`.
-        native_json: also send the schema as ``output_format`` (structured outputs).
+        native_json: also send the schema as ``output_format`` (structured outputs, a beta: the
+            ``anthropic-beta: structured-outputs-2025-11-13`` header is sent with it).
         thinking_budget: enable extended thinking with this many tokens (reasoning streams as think).
         max_retries / backoff / timeout / read_timeout / http_client: see :class:`OpenAIChatModel`;
             the model keeps one client, closed by ``aclose()`` or ``async with model:``.
@@ -141,7 +142,10 @@ class AnthropicModel(HTTPModel):
         return f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
 
     def headers(self) -> dict[str, str]:
-        return {"x-api-key": self.require_key(), "anthropic-version": self.anthropic_version}
+        headers = {"x-api-key": self.require_key(), "anthropic-version": self.anthropic_version}
+        if self.native_json:
+            headers["anthropic-beta"] = "structured-outputs-2025-11-13"
+        return headers
 
     def request_body(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None, name: str,
                      tools: list[ToolSpec] | None = None) -> dict[str, Any]:

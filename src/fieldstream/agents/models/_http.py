@@ -27,7 +27,7 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from httpx_sse import EventSource
@@ -38,6 +38,7 @@ from ._items import StreamItem
 __all__ = ["HTTPModel", "provider_error", "retry_delay"]
 
 _RETRY_STATUS = frozenset({408, 409, 429})
+_M = TypeVar("_M", bound="HTTPModel")
 
 
 def retry_delay(headers: httpx.Headers | dict[str, str], now: float | None = None) -> float | None:
@@ -124,7 +125,7 @@ class HTTPModel:
             client, self._client = self._client, None
             await client.aclose()
 
-    async def __aenter__(self) -> HTTPModel:
+    async def __aenter__(self: _M) -> _M:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
