@@ -17,11 +17,11 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
-from support.provider_server import ProviderServer, Reply  # noqa: E402
+from fastapi.testclient import TestClient
 
-import fieldstream.web.app as web_app  # noqa: E402
-from fieldstream._demo import STORY  # noqa: E402
+import fieldstream.web.app as web_app
+from fieldstream._demo import STORY
+from support.provider_server import ProviderServer, Reply
 
 
 def _story_reply() -> Reply:
