@@ -707,3 +707,22 @@ def test_chat_decoder_reads_only_choice_zero() -> None:
                                   {"index": 0, "delta": {"content": "A"}, "finish_reason": "stop"}]})
     assert items == ["A"] and dec.end() == [Finish("stop", "stop")]
 
+
+
+def test_docs_chat_examples_print_what_they_say(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (STREAMS.parents[2] / "docs" / "agents.md").read_text(encoding="utf-8")
+    pieces = (s.split("```", 1)[0] for s in text.split("```python\n")[1:])
+    blocks = [b for b in pieces if "MockTransport" in b and "OpenAIChatModel(" in b]
+    capsys.readouterr()
+    outputs = []
+    for block in blocks:
+        exec(compile(block, "docs/agents.md", "exec"), {"__name__": "docs"})
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0].splitlines() == [
+        "chunk tool_calls[0].arguments.city 'Os'", "chunk tool_calls[1].arguments.city 'Ro'",
+        "chunk tool_calls[1].arguments.city 'me'",
+        "tool call ready: tool_calls[1].arguments city='Rome' days=2",
+        "chunk tool_calls[0].arguments.city 'lo'",
+        "tool call ready: tool_calls[0].arguments city='Oslo' days=1",
+        "chunk final_result.summary 'Sunny in Oslo and Rome.'", "summary='Sunny in Oslo and Rome.'"]
+    assert outputs[1] == "'6 times 7...' answer=42\n"

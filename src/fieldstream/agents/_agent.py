@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -102,6 +103,8 @@ class Agent:
             final_result=(Optional[out], Field(default=None, description="The answer, if complete")),  # noqa: UP045
         )
         self._result_type: type[BaseModel] = output_schema if output_schema is not None else _Text
+        self._schemas: dict[str, Any] = {}
+        self._result_schema: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -163,6 +166,12 @@ class Agent:
 
     def think_schema(self) -> dict[str, Any]:
         """The JSON schema of the think call: tool calls are a union of one variant per tool."""
+        key = ("think", tuple(self.tools.items()))
+        if self._schemas.get("key") != key:  # built once per tool set (pydantic's is not cheap)
+            self._schemas = {"key": key, "think": self._build_think_schema()}
+        return copy.deepcopy(self._schemas["think"])
+
+    def _build_think_schema(self) -> dict[str, Any]:
         schema = self._think_type.model_json_schema()
         defs = schema.setdefault("$defs", {})
         variants = []
@@ -185,7 +194,9 @@ class Agent:
 
     def result_schema(self) -> dict[str, Any]:
         """The JSON schema of the final_result call (the output schema itself)."""
-        return self._result_type.model_json_schema()
+        if self._result_schema is None:
+            self._result_schema = self._result_type.model_json_schema()
+        return copy.deepcopy(self._result_schema)
 
     # ------------------------------------------------------------------ the loop
 

@@ -4,8 +4,9 @@ Rules kept here (and only here) for :class:`~fieldstream.agents.models.Anthropic
 :class:`~fieldstream.agents.models.OpenAIResponsesModel`:
 
 * one ``httpx.AsyncClient`` per model object, created on first use (connection pooling across
-  calls), closed by ``aclose()`` / ``async with model:``; a client passed as ``http_client=`` is the
-  caller's and is never closed here;
+  calls, at most ``max_connections`` open, all kept alive; more concurrent streams wait for a free
+  connection, without a pool timeout), closed by ``aclose()`` / ``async with model:``; a client
+  passed as ``http_client=`` is the caller's and is never closed here;
 * an HTTP error status becomes :class:`~fieldstream.ProviderError` with the provider's own message
   (``{"error": {"type", "message", "code"}}``), its type and code;
 * retries (``max_retries``, jittered backoff ``backoff * 2**n`` s minus up to ``jitter`` of it, never
@@ -96,11 +97,15 @@ class HTTPModel:
     def __init__(self, model: str, *, base_url: str, api_key: str | None, timeout: float,
                  read_timeout: float, max_retries: int, backoff: float,
                  http_client: httpx.AsyncClient | None, max_retry_wait: float = 60.0,
-                 jitter: float = 0.25) -> None:
+                 jitter: float = 0.25, max_connections: int = 100) -> None:
         self.name = model
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self.timeout = httpx.Timeout(timeout, read=read_timeout)
+        # no pool timeout: with more concurrent streams than connections, a stream waits for a free
+        # connection instead of failing (the read timeout still bounds every wait for data)
+        self.timeout = httpx.Timeout(timeout, read=read_timeout, pool=None)
+        self.limits = httpx.Limits(max_connections=max_connections,
+                                   max_keepalive_connections=max_connections)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait  # the longest wait between two attempts, in seconds
@@ -116,7 +121,7 @@ class HTTPModel:
     def http_client(self) -> httpx.AsyncClient:
         """The model's one client (created on first use)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
+            self._client = httpx.AsyncClient(timeout=self.timeout, limits=self.limits)
         return self._client
 
     async def aclose(self) -> None:

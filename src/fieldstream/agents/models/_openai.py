@@ -126,7 +126,8 @@ class OpenAIChatModel(HTTPModel):
             tool calls inside its JSON answer).
         extra_body: merged into the request JSON (``temperature``, ``max_tokens``, ...).
         http_client: use this ``httpx.AsyncClient`` (left open); otherwise the model creates one on
-            first use and keeps it (connection pooling) until ``aclose()`` / ``async with model:``.
+            first use and keeps it (connection pooling, at most ``max_connections`` connections;
+            further concurrent streams wait for one) until ``aclose()`` / ``async with model:``.
     """
 
     provider = "OpenAI-compatible"
@@ -136,12 +137,13 @@ class OpenAIChatModel(HTTPModel):
                  timeout: float = 30.0, read_timeout: float = 120.0, max_retries: int = 3,
                  backoff: float = 0.5, max_retry_wait: float = 60.0, strict: bool = False,
                  native_tools: bool = True, extra_body: dict[str, Any] | None = None,
-                 http_client: httpx.AsyncClient | None = None) -> None:
+                 http_client: httpx.AsyncClient | None = None, max_connections: int = 100) -> None:
         super().__init__(model,
                          base_url=base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",
                          api_key=api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", ""),
                          timeout=timeout, read_timeout=read_timeout, max_retries=max_retries,
-                         backoff=backoff, http_client=http_client, max_retry_wait=max_retry_wait)
+                         backoff=backoff, http_client=http_client, max_retry_wait=max_retry_wait,
+                         max_connections=max_connections)
         self.strict = strict
         self.native_tools = native_tools
         self.extra_body = extra_body or {}
