@@ -726,3 +726,35 @@ def test_docs_chat_examples_print_what_they_say(capsys: pytest.CaptureFixture[st
         "tool call ready: tool_calls[0].arguments city='Oslo' days=1",
         "chunk final_result.summary 'Sunny in Oslo and Rome.'", "summary='Sunny in Oslo and Rome.'"]
     assert outputs[1] == "'6 times 7...' answer=42\n"
+
+
+def test_prose_next_to_native_tool_calls_is_kept_not_parsed() -> None:
+    @tool
+    def lookup(key: str) -> str:
+        """Look up."""
+        return key.upper()
+
+    first = Reply.sse(_chunk(content="Let me look that up."), _call_start(0, "lookup", '{"key": "ab"}'),
+                      _finish("tool_calls"))
+
+    async def go() -> tuple[Any, list[Any]]:
+        async with ProviderServer(first, _answer('{"answer": "AB"}')) as server:
+            agent = Agent("a", output_schema=Answer, tools=[lookup], model=model_for(server),
+                          max_output_retries=0)
+            return await agent.process("x"), server.requests
+
+    value, requests = run(go())
+    assert value == Answer(answer="AB") and len(requests) == 2
+    assert requests[1].json()["messages"][-2]["content"] == "Let me look that up."
+
+
+def test_prose_without_tool_calls_is_invalid_output() -> None:
+    async def go() -> int:
+        async with ProviderServer(_answer("Sorry, no JSON today.")) as server:
+            agent = Agent("a", output_schema=Answer, tools=[noop], model=model_for(server),
+                          max_output_retries=1)
+            with pytest.raises(Exception, match="invalid"):
+                await agent.process("x")
+            return len(server.requests)
+
+    assert run(go()) == 2  # asked again once, then OutputValidationError

@@ -10,7 +10,8 @@ Models with typed stream items (``stream_items``, see :mod:`.models._items`) giv
 * reasoning (``ReasoningDelta``, and a ``<think>...</think>`` block at the start of the content) is
   reported as chunks of ``call_type="think"`` at the path ``reasoning`` and is not parsed;
 * tool-call argument deltas (native tool calling) are parsed per call index by their own schema
-  stream against the tool's parameter model: chunks and fields under
+  stream against the tool's parameter model (content that is prose, not JSON, is accepted next
+  to tool calls and kept for the conversation): chunks and fields under
   ``tool_calls[i].arguments...``, one field at ``tool_calls[i].arguments`` when the arguments are
   complete and valid (that is when the call is handed to ``on_tool``, before the message ends), and
   the first invalid argument fails the call at once (:class:`BadOutput`, re-asked by the agent);
@@ -314,12 +315,23 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
             await chunks(batcher.flush())
             await chunks([(REASONING, delta)], "think")
 
+    prose: list[StreamError] = []  # native tools: content that is not JSON at all (said next to calls)
+
     async def content(delta: str) -> None:
         nonlocal ref
         text.append(delta)
+        if prose:
+            return
         try:
             evs = out.feed(delta)
-        except (SchemaError, StreamError) as exc:
+        except StreamError as exc:
+            if tools is not None and not "".join(text)[:exc.pos].strip():
+                prose.append(exc)  # decided at the end: fine next to tool calls, an error without
+                return
+            if content_prefix:
+                _locate(exc, content_prefix)
+            raise
+        except SchemaError as exc:
             if content_prefix:
                 _locate(exc, content_prefix)
             raise
@@ -408,7 +420,11 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                 if err is not None:
                     raise err
             value: Any = None
-            if out.fed or not calls:
+            if prose and not calls:
+                if content_prefix:
+                    _locate(prose[0], content_prefix)
+                raise prose[0]
+            if not prose and (out.fed or not calls):
                 try:
                     value, evs = out.close()
                 except (SchemaError, StreamError) as exc:
