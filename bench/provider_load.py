@@ -78,10 +78,11 @@ async def _serve(port: int, chunks: int, gap: float) -> None:
 # ---------------------------------------------------------------------------- the client side
 
 
-async def _load(url: str, streams: int) -> dict[str, Any]:
+async def _load(url: str, streams: int, max_connections: int | None = None) -> dict[str, Any]:
     from fieldstream.agents import Agent, Chunk, OpenAIChatModel
 
-    model = OpenAIChatModel("fake", base_url=url, api_key="none")
+    kw: dict[str, Any] = {} if max_connections is None else {"max_connections": max_connections}
+    model = OpenAIChatModel("fake", base_url=url, api_key="none", **kw)
     agent = Agent("load", model=model, max_output_retries=0)
     firsts: list[float] = []
     failures: list[str] = []
@@ -126,6 +127,8 @@ def main() -> int:
     ap.add_argument("--gap", type=float, default=0.02, help="seconds between deltas")
     ap.add_argument("--port", type=int, default=0, help="server port (0: pick a free one)")
     ap.add_argument("--label", default="this checkout")
+    ap.add_argument("--max-connections", type=int, default=None,
+                    help="OpenAIChatModel(max_connections=...) (versions that have it; default: theirs)")
     ap.add_argument("--serve", action="store_true", help="run only the fake server (child process)")
     args = ap.parse_args()
     if args.serve:
@@ -144,13 +147,14 @@ def main() -> int:
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
         baseline = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        result = asyncio.run(_load(f"http://127.0.0.1:{port}/v1", args.streams))
+        result = asyncio.run(_load(f"http://127.0.0.1:{port}/v1", args.streams, args.max_connections))
     finally:
         child.terminate()
         child.wait(10)
     import fieldstream
 
     result = {"label": args.label, "fieldstream": os.path.dirname(fieldstream.__file__),
+              "max_connections": args.max_connections,
               "rss_before_runs_mb": baseline, **result}
     print(json.dumps(result, indent=1))
     return 0
