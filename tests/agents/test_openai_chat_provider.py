@@ -758,3 +758,64 @@ def test_prose_without_tool_calls_is_invalid_output() -> None:
             return len(server.requests)
 
     assert run(go()) == 2  # asked again once, then OutputValidationError
+
+
+class _Loose(BaseModel):
+    model_config = {"extra": "allow"}
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@pytest.mark.parametrize("path", [p for p in CASES if p.suffix == ".sse"],
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_recorded_stream_through_the_agent(path: Path) -> None:
+    """Every recorded chat stream as the first answer of an Agent with native tools: the outcome
+    (result, tool arguments, typed error) and the reasoning chunks follow from the sidecar."""
+    exp = _expect(path)
+    received: list[tuple[str, dict[str, Any]]] = []
+    tools = []
+    for name in dict.fromkeys(c["name"] for c in exp["tool_calls"]):
+        t = tool(name=name)(lambda: "ok")
+        t.parameters = _Loose  # accept whatever arguments the recording has
+        tools.append(t)
+
+    @hook("tool_call")
+    async def on_tool(ctx: Any, tool_name: str, parameters: dict[str, Any], **_: Any) -> None:
+        received.append((tool_name, parameters))
+
+    async def go() -> tuple[Any, list[Any], int]:
+        async with ProviderServer(Reply.recording(path), _answer('{"done": true}')) as server:
+            agent = Agent("a", output_schema=_Loose, tools=tools or [noop], model=model_for(server),
+                          max_output_retries=0, hooks=[on_tool])
+            events: list[Any] = []
+            try:
+                async for ev in agent.stream("x"):
+                    events.append(ev)
+                outcome: Any = events[-1].result
+            except Exception as exc:
+                outcome = exc
+            return outcome, events, len(server.requests)
+
+    outcome, events, requests = run(go())
+    reasoning = "".join(e.delta for e in events if isinstance(e, Chunk) and e.path == ("reasoning",))
+    assert reasoning == exp["reasoning"]
+    if exp["errors"]:
+        assert isinstance(outcome, ProviderError) and exp["errors"][0] in str(outcome) and requests == 1
+    elif exp["refusal"]:
+        assert isinstance(outcome, RefusalError) and outcome.refusal == exp["refusal"] and requests == 1
+    elif exp["finish_reason"] in ("length", "content_filter"):
+        assert isinstance(outcome, TruncatedOutputError) and outcome.text == exp["text"] and requests == 1
+    elif exp["tool_calls"]:
+        assert sorted(received, key=str) == sorted(
+            ((c["name"], json.loads(c["arguments"] or "{}")) for c in exp["tool_calls"]), key=str)
+        assert outcome == _Loose(done=True) and requests == 2
+    elif _json_object(exp["text"]) is not None:
+        assert outcome.model_dump() == _json_object(exp["text"]) and requests == 1
+    else:  # prose where the agent asked for JSON
+        assert type(outcome).__name__ == "OutputValidationError" and requests == 1
