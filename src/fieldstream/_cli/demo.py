@@ -108,11 +108,21 @@ def run_demo(*, query: str, model: Model | str | None = None, seed: int = 7, pac
     ``force_terminal`` makes rich treat ``out`` as a terminal (live redraw) or not.
     """
     agent = make_agent(model, seed=seed, pace=pace)
+    owned = not isinstance(model, Model)  # a model made here from a spec: its HTTP client closes here
     state = RunState.for_model(StoryOutput)
+
+    async def run(on_update: Callable[[], None]) -> None:
+        try:
+            await consume(agent, query, state, on_update)
+        finally:
+            close = getattr(agent.model, "aclose", None) if owned else None
+            if close is not None:
+                await close()
+
     console = Console(file=out, width=width, highlight=False, force_terminal=force_terminal)
 
     if plain or not console.is_terminal:
-        asyncio.run(consume(agent, query, state, lambda: None))
+        asyncio.run(run(lambda: None))
         console.print(render(state, StoryOutput, query))
     else:
         with Live(render(state, StoryOutput, query), console=console, refresh_per_second=20,
@@ -127,7 +137,7 @@ def run_demo(*, query: str, model: Model | str | None = None, seed: int = 7, pac
                 live.update(render(state, StoryOutput, query), refresh=key != last[0])
                 last[0] = key
 
-            asyncio.run(consume(agent, query, state, update))
+            asyncio.run(run(update))
     if state.error or state.result is None:
         return EXIT_INVALID
     return EXIT_OK

@@ -4,12 +4,24 @@ Each model call streams raw JSON text; a :class:`fieldstream.schema.SchemaStream
 string deltas with their paths (``chunk``), completed and validated values (``field``), and fails fast
 on the first invalid field, which is reported through ``stream_error`` at that moment and retried with
 the errors shown to the model (``max_output_retries``).
+
+Two ways to call tools:
+
+* native (models with ``native_tools = True`` and typed stream items, e.g. ``OpenAIChatModel``):
+  the tools go to the provider as its ``tools``; each call's arguments stream under
+  ``tool_calls[i].arguments`` and the tool starts as soon as they are complete and valid, while the
+  model is still writing; the loop ends when the model answers with content (the result, streamed
+  under ``final_result`` of the ``think`` call, as in the emulation); reasoning streams at
+  ``reasoning``;
+* emulated (any other model, e.g. the offline one): each step is a ``think`` JSON answer whose
+  ``tool_calls`` field lists the calls, then a ``final_result`` call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +31,7 @@ from pydantic import BaseModel, Field, create_model
 
 from .. import SchemaError
 from .._errors import OutputValidationError
-from ._call import BadOutput, Run, Sink, stream_call
+from ._call import BadOutput, CallOutcome, NativeCall, Run, Sink, stream_call
 from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager
 from ._tools import Tool
@@ -49,7 +61,10 @@ class Agent:
     Args (beyond the agents SDK's): ``model`` (a :class:`Model`, or ``"offline"``, ``"openai:NAME"``,
     ``"ollama:NAME"``; default ``FIELDSTREAM_MODEL``, else offline), ``max_output_retries`` (re-asks
     after invalid output), ``stream_batch_ms`` / ``stream_batch_chars`` (coalesce fast deltas of one
-    path before hooks and SSE see them; order and text are preserved).
+    path before hooks and SSE see them; order and text are preserved), ``lenient`` (accept JSON
+    wrapped in prose or a ```` ```json ```` fence; a leading ``<think>`` block is always read as
+    reasoning), ``native_tools`` (``None``: use the provider's tool calling when the model supports
+    it; ``False``: always emulate tool calls in the think JSON).
     """
 
     def __init__(self, name: str, description: str | None = None, instructions: str | None = None,
@@ -58,7 +73,8 @@ class Agent:
                  hooks: list[Hook] | None = None, max_iterations: int = 25,
                  model: Model | str | None = None, enable_streaming: bool = False, *,
                  max_output_retries: int = 2, stream_batch_ms: float | None = None,
-                 stream_batch_chars: int | None = None) -> None:
+                 stream_batch_chars: int | None = None, lenient: bool = False,
+                 native_tools: bool | None = None) -> None:
         self.name = name
         self.description = description
         self.instructions = instructions
@@ -76,6 +92,8 @@ class Agent:
         self.max_output_retries = max_output_retries
         self.stream_batch_ms = stream_batch_ms
         self.stream_batch_chars = stream_batch_chars
+        self.lenient = lenient
+        self.native_tools = native_tools
         out: Any = output_schema if output_schema is not None else str
         self._think_type: type[BaseModel] = create_model(
             "AgentThought",
@@ -85,6 +103,8 @@ class Agent:
             final_result=(Optional[out], Field(default=None, description="The answer, if complete")),  # noqa: UP045
         )
         self._result_type: type[BaseModel] = output_schema if output_schema is not None else _Text
+        self._schemas: dict[str, Any] = {}
+        self._result_schema: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -146,6 +166,12 @@ class Agent:
 
     def think_schema(self) -> dict[str, Any]:
         """The JSON schema of the think call: tool calls are a union of one variant per tool."""
+        key = ("think", tuple(self.tools.items()))
+        if self._schemas.get("key") != key:  # built once per tool set (pydantic's is not cheap)
+            self._schemas = {"key": key, "think": self._build_think_schema()}
+        return copy.deepcopy(self._schemas["think"])
+
+    def _build_think_schema(self) -> dict[str, Any]:
         schema = self._think_type.model_json_schema()
         defs = schema.setdefault("$defs", {})
         variants = []
@@ -168,7 +194,9 @@ class Agent:
 
     def result_schema(self) -> dict[str, Any]:
         """The JSON schema of the final_result call (the output schema itself)."""
-        return self._result_type.model_json_schema()
+        if self._result_schema is None:
+            self._result_schema = self._result_type.model_json_schema()
+        return copy.deepcopy(self._result_schema)
 
     # ------------------------------------------------------------------ the loop
 
@@ -198,8 +226,17 @@ class Agent:
         parts.append("Always answer with one JSON object that matches the given JSON schema.")
         return "\n".join(parts)
 
+    def uses_native_tools(self) -> bool:
+        """Whether tool calls go through the provider's native tool calling (see the module doc)."""
+        if not self.tools or self.native_tools is False:
+            return False
+        model = self.model
+        return bool(getattr(model, "native_tools", False)) and hasattr(model, "stream_items")
+
     async def _loop(self, run: Run) -> tuple[Any, str]:
         """The think -> tools loop; returns the result and the call type that produced it."""
+        if self.uses_native_tools():
+            return await self._native_loop(run)
         ctx = run.ctx
         inp = ctx.input
         text = inp.model_dump_json() if isinstance(inp, BaseModel) else (
@@ -212,8 +249,9 @@ class Agent:
             ctx.iteration = i
             await self.hooks.fire("loop_start", ctx, iteration=i)
             step = [*messages, {"role": "user", "content": _THINK_PROMPT}]
-            thought: Any
-            thought, raw = await self._call(run, "think", step, self._think_type, think_schema)
+            outcome = await self._call(run, "think", step, self._think_type, think_schema)
+            thought: Any = outcome.value
+            raw = outcome.text
             await self.hooks.fire("think_end", ctx, thought=thought)
             record: dict[str, Any] = {"iteration": i, "thought": jsonable(thought), "tool_results": []}
             ctx.execution_history.append(record)
@@ -233,7 +271,56 @@ class Agent:
             log.warning("agent %r reached max_iterations=%d; asking for the result", self.name,
                         self.max_iterations)
         step = [*messages, {"role": "user", "content": "Now write the final result."}]
-        value, _ = await self._call(run, "final_result", step, self._result_type, self.result_schema())
+        value = (await self._call(run, "final_result", step, self._result_type, self.result_schema())).value
+        return (value.content if self._result_type is _Text else value), "final_result"
+
+    async def _native_loop(self, run: Run) -> tuple[Any, str]:
+        """Native tool calling: each step streams content and/or tool calls; tools start early."""
+        ctx = run.ctx
+        inp = ctx.input
+        text = inp.model_dump_json() if isinstance(inp, BaseModel) else (
+            inp if isinstance(inp, str) else json.dumps(jsonable(inp)))
+        parts = [f"You are {self.name}." + (f" {self.description}" if self.description else "")]
+        if self.instructions:
+            parts.append(self.instructions)
+        parts.append("Call the tools you need. When you can answer, answer with one JSON object that "
+                     "matches the given JSON schema.")
+        messages: list[Message] = [{"role": "system", "content": "\n".join(parts)},
+                                   {"role": "user", "content": text}]
+        run.messages = messages
+        schema = self.result_schema()
+        for i in range(1, self.max_iterations + 1):
+            ctx.iteration = i
+            await self.hooks.fire("loop_start", ctx, iteration=i)
+            tasks: dict[int, asyncio.Task[dict[str, Any]]] = {}
+            outcome = await self._call(run, "think", messages, self._result_type, schema, tasks=tasks)
+            calls = outcome.tool_calls
+            thought = self._think_type.model_construct(
+                reasoning=outcome.reasoning, is_complete=not calls,
+                tool_calls=[_ToolCall.model_construct(name=c.name or "", parameters=_arguments(c))
+                            for c in calls],
+                final_result=None if calls else outcome.value)
+            await self.hooks.fire("think_end", ctx, thought=thought)
+            record: dict[str, Any] = {"iteration": i, "thought": jsonable(thought), "tool_results": []}
+            ctx.execution_history.append(record)
+            if not calls:
+                await self.hooks.fire("loop_end", ctx, iteration=i, thought=thought)
+                value = outcome.value
+                return (value.content if self._result_type is _Text else value), "think"
+            results = await asyncio.gather(*(tasks[c.index] for c in calls))
+            record["tool_results"] = list(results)
+            ids = [c.id or f"call_{i}_{c.index}" for c in calls]
+            messages.append({"role": "assistant", "content": outcome.text or None,
+                             "tool_calls": [{"id": cid, "type": "function",
+                                             "function": {"name": c.name, "arguments": c.arguments_text}}
+                                            for cid, c in zip(ids, calls, strict=True)]})
+            for cid, res in zip(ids, results, strict=True):
+                messages.append({"role": "tool", "tool_call_id": cid, "content": json.dumps(res)})
+            await self.hooks.fire("loop_end", ctx, iteration=i, thought=thought)
+        log.warning("agent %r reached max_iterations=%d; asking for the result", self.name,
+                    self.max_iterations)
+        step = [*messages, {"role": "user", "content": "Now write the final result."}]
+        value = (await self._call(run, "final_result", step, self._result_type, schema)).value
         return (value.content if self._result_type is _Text else value), "final_result"
 
     async def _run_tool(self, run: Run, call: _ToolCall, index: int) -> dict[str, Any]:
@@ -254,26 +341,54 @@ class Agent:
         return {"tool": call.name, "parameters": call.parameters, "result": jsonable(result)}
 
     async def _call(self, run: Run, call_type: str, messages: list[Message], tp: type[BaseModel],
-                    schema: dict[str, Any]) -> tuple[Any, str]:
-        """One model call with bounded retries on invalid output; returns (validated value, raw text)."""
+                    schema: dict[str, Any],
+                    tasks: dict[int, asyncio.Task[dict[str, Any]]] | None = None) -> CallOutcome:
+        """One model call with bounded retries on invalid output.
+
+        With ``tasks`` (native tool calling), each tool call is started into ``tasks`` (by call index)
+        as soon as its arguments are complete; a failed attempt cancels the tools it started.
+        """
         msgs = list(messages)
         for attempt in range(self.max_output_retries + 1):
+            on_tool = None
+            if tasks is not None:
+                def on_tool(call: NativeCall, tasks: dict[int, asyncio.Task[dict[str, Any]]] = tasks) -> None:
+                    tc = _ToolCall.model_construct(name=call.name or "", parameters=_arguments(call))
+                    tasks[call.index] = asyncio.create_task(self._run_tool(run, tc, call.index))
             try:
-                return await stream_call(self, run, call_type, msgs, tp, schema, attempt)
-            except BadOutput as bad:
-                err = bad.error
-                if isinstance(err, SchemaError):
-                    errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in err.errors]
-                    detail = json.dumps(jsonable(errors))
-                else:
-                    errors = [{"loc": list(err.path), "msg": err.msg, "type": err.kind.value}]
-                    detail = str(err)
-                if attempt >= self.max_output_retries:
-                    raise OutputValidationError(
-                        f"{call_type} output still invalid after {attempt + 1} attempt(s): {err}",
-                        call_type=call_type, errors=errors, text=bad.text) from err
-                log.info("retrying %s call after invalid output: %s", call_type, err)
-                msgs = [*msgs, {"role": "assistant", "content": bad.text},
-                        {"role": "user", "content": "Your answer was invalid and was rejected: "
-                         f"{detail}. Answer again with one complete JSON object that matches the schema."}]
+                return await stream_call(self, run, call_type, msgs, tp, schema, attempt,
+                                         tools=self.tools if tasks is not None else None, on_tool=on_tool,
+                                         content_prefix=("final_result",) if tasks is not None else ())
+            except BaseException as exc:
+                if tasks:
+                    for task in tasks.values():
+                        task.cancel()
+                    await asyncio.gather(*tasks.values(), return_exceptions=True)
+                    tasks.clear()
+                if not isinstance(exc, BadOutput):
+                    raise
+                bad = exc
+            err = bad.error
+            if isinstance(err, SchemaError):
+                errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in err.errors]
+                detail = json.dumps(jsonable(errors))
+            else:
+                errors = [{"loc": list(err.path), "msg": err.msg, "type": err.kind.value}]
+                detail = str(err)
+            if attempt >= self.max_output_retries:
+                raise OutputValidationError(
+                    f"{call_type} output still invalid after {attempt + 1} attempt(s): {err}",
+                    call_type=call_type, errors=errors, text=bad.text) from err
+            log.info("retrying %s call after invalid output: %s", call_type, err)
+            msgs = [*msgs, {"role": "assistant", "content": bad.text},
+                    {"role": "user", "content": "Your answer was invalid and was rejected: "
+                     f"{detail}. Answer again with one complete JSON object that matches the schema."}]
         raise AssertionError("unreachable")
+
+
+def _arguments(call: NativeCall) -> dict[str, Any]:
+    """A native call's validated arguments as a plain dict."""
+    value = call.value
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    return dict(value) if isinstance(value, dict) else {}

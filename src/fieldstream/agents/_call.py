@@ -4,12 +4,26 @@ Everything that happens between ``llm_call`` and ``llm_response`` lives here: th
 the schema layer (through :class:`_Output`, the only place in the agent layer that touches
 :class:`fieldstream.schema.SchemaStream`), the optional batching of fast deltas, the
 ``stream_*`` hooks and the events handed to :meth:`Agent.stream`.
+
+Models with typed stream items (``stream_items``, see :mod:`.models._items`) give more than text:
+
+* reasoning (``ReasoningDelta``, and a ``<think>...</think>`` block at the start of the content) is
+  reported as chunks of ``call_type="think"`` at the path ``reasoning`` and is not parsed;
+* tool-call argument deltas (native tool calling) are parsed per call index by their own schema
+  stream against the tool's parameter model (content that is prose, not JSON, is accepted next
+  to tool calls and kept for the conversation): chunks and fields under
+  ``tool_calls[i].arguments...``, one field at ``tool_calls[i].arguments`` when the arguments are
+  complete and valid (that is when the call is handed to ``on_tool``, before the message ends), and
+  the first invalid argument fails the call at once (:class:`BadOutput`, re-asked by the agent);
+* a refusal or a cut answer (``finish_reason`` ``length``/``content_filter``) raises
+  :class:`~fieldstream.RefusalError` / :class:`~fieldstream.TruncatedOutputError`: never re-asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,17 +32,21 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from .. import FieldDone, FieldInvalid, SchemaError, StreamError, StringDelta
-from .._errors import ModelError
+from .._errors import ModelError, TruncatedOutputError
+from .._events import event_at
 from .._path import Path, to_dotted
 from ._events import AgentEvent, Chunk, Field, PartialRef, StreamEnd, StreamStart, jsonable
 from ._events import StreamError as StreamErrorEvent
 from .base.context import AgentContext, Usage
 from .models import Message
+from .models._items import Finish, ReasoningDelta, RefusalDelta, ToolCallDelta, ToolSpec, finish_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._agent import Agent
 
-__all__ = ["BadOutput", "Run", "Sink", "stream_call"]
+__all__ = ["BadOutput", "CallOutcome", "NativeCall", "Run", "Sink", "stream_call"]
+
+REASONING: Path = ("reasoning",)
 
 Sink = Callable[[AgentEvent], Awaitable[None]]
 
@@ -59,12 +77,14 @@ class _Output:
     own split of the two is, so a change of that API is absorbed here.
     """
 
-    def __init__(self, tp: type[BaseModel]) -> None:
+    def __init__(self, tp: Any, lenient: bool = False) -> None:
         from ..schema import SchemaStream
 
-        self._ss = SchemaStream(tp)
+        self._ss = SchemaStream(tp, lenient=lenient)
+        self.fed = False
 
     def feed(self, text: str) -> list[Any]:
+        self.fed = True
         return list(self._ss.feed(text))
 
     def close(self) -> tuple[Any, list[Any]]:
@@ -127,9 +147,109 @@ class _Batcher:
         return out
 
 
+@dataclass
+class NativeCall:
+    """One native tool call of a model message: streamed arguments, parsed by their own schema stream."""
+
+    index: int
+    id: str | None
+    name: str | None
+    out: _Output
+    arguments: list[str] = field(default_factory=list)
+    value: Any = None  # the validated arguments (the tool's parameter model), once complete
+    complete: bool = False
+
+    @property
+    def prefix(self) -> Path:
+        return ("tool_calls", self.index, "arguments")
+
+    @property
+    def arguments_text(self) -> str:
+        return "".join(self.arguments) or "{}"
+
+
+@dataclass
+class CallOutcome:
+    """What one model call produced: the content's value and raw text, native tool calls, reasoning."""
+
+    value: Any
+    text: str
+    tool_calls: list[NativeCall] = field(default_factory=list)
+    reasoning: str = ""
+
+
+class _ThinkSplit:
+    """Route a ``<think>...</think>`` block at the start of the content to the reasoning."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self.state = 0  # 0: start of content, 1: inside the block, 2: after (plain content)
+        self.buf = ""
+
+    def feed(self, text: str) -> list[tuple[bool, str]]:
+        if self.state == 2:
+            return [(False, text)]
+        self.buf += text
+        out: list[tuple[bool, str]] = []
+        if self.state == 0:
+            head = self.buf.lstrip()
+            if not head or (len(head) < len(self.OPEN) and self.OPEN.startswith(head)):
+                return []  # whitespace, or maybe the opening tag: wait for more
+            if head.startswith(self.OPEN):
+                self.state, self.buf = 1, head[len(self.OPEN):]
+            else:
+                self.state, rest, self.buf = 2, self.buf, ""
+                return [(False, rest)]
+        end = self.buf.find(self.CLOSE)
+        if end >= 0:
+            out.append((True, self.buf[:end]))
+            rest = self.buf[end + len(self.CLOSE):].lstrip()
+            self.state, self.buf = 2, ""
+            out.append((False, rest))
+        else:
+            keep = next((k for k in range(min(len(self.CLOSE) - 1, len(self.buf)), 0, -1)
+                         if self.CLOSE.startswith(self.buf[-k:])), 0)
+            out.append((True, self.buf[:len(self.buf) - keep]))
+            self.buf = self.buf[len(self.buf) - keep:]
+        return [(r, t) for r, t in out if t]
+
+    def flush(self) -> list[tuple[bool, str]]:
+        rest, self.buf = self.buf, ""
+        return [(self.state == 1, rest)] if rest else []
+
+
+def _prefixed(ev: Any, prefix: Path) -> Any:
+    """A schema event of a tool call's arguments, moved under ``tool_calls[i].arguments``."""
+    if isinstance(ev, StringDelta):
+        return event_at(StringDelta, (*prefix, *ev.path), ev.delta)
+    if isinstance(ev, (FieldDone, FieldInvalid)):
+        names_prefix, name = ev._names
+        return dataclasses.replace(ev, path=(*prefix, *ev.path), _names=((*prefix, *names_prefix), name))
+    return ev
+
+
+def _locate(exc: SchemaError | StreamError, prefix: Path) -> None:
+    """Give a tool call's parse or schema error its absolute path (and its events)."""
+    exc.path = (*prefix, *exc.path)
+    if isinstance(exc, SchemaError):
+        exc.missing = [(*prefix, *m) for m in exc.missing]
+        exc.events = [_prefixed(ev, prefix) for ev in exc.events]
+
+
 async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Message], tp: type[BaseModel],
-                      schema: dict[str, Any], attempt: int) -> tuple[Any, str]:
-    """Stream one model call; return ``(validated value, raw text)`` or raise :class:`BadOutput`."""
+                      schema: dict[str, Any], attempt: int, *, tools: dict[str, Any] | None = None,
+                      on_tool: Callable[[NativeCall], None] | None = None,
+                      content_prefix: Path = ()) -> CallOutcome:
+    """Stream one model call; return its outcome or raise :class:`BadOutput` (invalid output) or
+    :class:`~fieldstream.ModelError` (the provider failed, refused or cut the answer).
+
+    ``tools`` (name -> :class:`~fieldstream.agents.Tool`) switches on native tool calling: the tools
+    are sent to the model, the content may be absent when the model calls tools, and ``on_tool``
+    receives each call as soon as its arguments are complete and valid. ``content_prefix`` moves the
+    content's paths (native tool calling reports the answer under ``final_result``, as the think
+    JSON of the emulation carries it).
+    """
     ctx = run.ctx
     hooks = agent.hooks
     hooks_on = agent.enable_streaming  # streaming hooks; agent.stream() sees the events regardless
@@ -144,19 +264,25 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
             await hooks.fire("stream_start", ctx, call_type=call_type)
         if sink is not None:
             await sink(StreamStart(call_type))
-    out = _Output(tp)
+    lenient = bool(getattr(agent, "lenient", False))
+    out = _Output(tp, lenient)
     text: list[str] = []
+    reasoning: list[str] = []
+    refusal: list[str] = []
+    finish: Finish | None = None
+    calls: dict[int, NativeCall] = {}
+    think = _ThinkSplit()
     batcher = _Batcher(agent.stream_batch_ms, agent.stream_batch_chars)
     ref = PartialRef(out.partial)  # the typed partial of the current model delta, computed on request
 
-    async def chunks(pairs: list[tuple[Path, str]]) -> None:
+    async def chunks(pairs: list[tuple[Path, str]], ct: str = call_type) -> None:
         for path, delta in pairs:
             if chunk_hooks:
-                chunk_data = {"delta": delta, "json_path": to_dotted(path), "call_type": call_type,
+                chunk_data = {"delta": delta, "json_path": to_dotted(path), "call_type": ct,
                               "path": path, "iteration": ctx.iteration, "attempt": attempt, "partial": ref}
-                await hooks.fire("stream_chunk", ctx, chunk_data=chunk_data, call_type=call_type)
+                await hooks.fire("stream_chunk", ctx, chunk_data=chunk_data, call_type=ct)
             if sink is not None:
-                await sink(Chunk(call_type, path, delta, ref))
+                await sink(Chunk(ct, path, delta, ref))
 
     async def fieldev(path: Path, value: Any, errors: list[dict[str, Any]] | None) -> None:
         await chunks(batcher.flush())
@@ -183,9 +309,71 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
             elif isinstance(ev, FieldInvalid):
                 await fieldev(ev.path, None, ev.errors)
 
-    gen = agent.model.stream(messages, schema, name=call_type)
+    async def think_text(delta: str) -> None:
+        reasoning.append(delta)
+        if streaming:
+            await chunks(batcher.flush())
+            await chunks([(REASONING, delta)], "think")
+
+    prose: list[StreamError] = []  # native tools: content that is not JSON at all (said next to calls)
+
+    async def content(delta: str) -> None:
+        nonlocal ref
+        text.append(delta)
+        if prose:
+            return
+        try:
+            evs = out.feed(delta)
+        except StreamError as exc:
+            if tools is not None and not "".join(text)[:exc.pos].strip():
+                prose.append(exc)  # decided at the end: fine next to tool calls, an error without
+                return
+            if content_prefix:
+                _locate(exc, content_prefix)
+            raise
+        except SchemaError as exc:
+            if content_prefix:
+                _locate(exc, content_prefix)
+            raise
+        if content_prefix:
+            evs = [_prefixed(ev, content_prefix) for ev in evs]
+        if evs:
+            ref = PartialRef(out.partial)
+            await handle(evs)
+
+    async def finished(call: NativeCall, evs: list[Any]) -> None:
+        for ev in evs:
+            if isinstance(ev, FieldDone) and ev.path == call.prefix and not call.complete:
+                call.complete, call.value = True, ev.value
+                if on_tool is not None:
+                    on_tool(call)
+
+    async def tool_delta(item: ToolCallDelta) -> None:
+        call = calls.get(item.index)
+        if call is None:
+            tool = (tools or {}).get(item.name or "")
+            schema_tp: Any = tool.parameters if tool is not None else dict[str, Any]
+            call = calls[item.index] = NativeCall(item.index, item.id, item.name, _Output(schema_tp))
+        if not item.arguments_delta:
+            return
+        call.arguments.append(item.arguments_delta)
+        try:
+            evs = [_prefixed(ev, call.prefix) for ev in call.out.feed(item.arguments_delta)]
+        except (SchemaError, StreamError) as exc:
+            _locate(exc, call.prefix)
+            raise
+        await handle(evs)
+        await finished(call, evs)
+
+    items = getattr(agent.model, "stream_items", None)
+    if items is not None:
+        specs = None if tools is None else [ToolSpec(t.name, t.description, t.json_schema())
+                                            for t in tools.values()]
+        gen = items(messages, schema, name=call_type, tools=specs)
+    else:
+        gen = agent.model.stream(messages, schema, name=call_type)
     it = gen.__aiter__()
-    nxt: asyncio.Future[str | Usage] | None = None
+    nxt: asyncio.Future[Any] | None = None
     usage = Usage()
     try:
         try:
@@ -209,23 +397,63 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                         item = await it.__anext__()
                     except StopAsyncIteration:
                         break
-                if isinstance(item, Usage):
+                if isinstance(item, str):
+                    for is_reasoning, part in think.feed(item):
+                        await (think_text(part) if is_reasoning else content(part))
+                elif isinstance(item, Usage):
                     usage.add(item)
+                elif isinstance(item, ToolCallDelta):
+                    await tool_delta(item)
+                elif isinstance(item, ReasoningDelta):
+                    await think_text(item.text)
+                elif isinstance(item, RefusalDelta):
+                    refusal.append(item.text)
+                elif isinstance(item, Finish):
+                    finish = item
+            for is_reasoning, part in think.flush():
+                await (think_text(part) if is_reasoning else content(part))
+            if finish is not None or refusal:
+                err = finish_error(finish or Finish("refusal", "refusal"), text="".join(text),
+                                   refusal="".join(refusal))
+                if isinstance(err, TruncatedOutputError):
+                    err.partial = out.partial_json() if text else None
+                if err is not None:
+                    raise err
+            value: Any = None
+            if prose and not calls:
+                if content_prefix:
+                    _locate(prose[0], content_prefix)
+                raise prose[0]
+            if not prose and (out.fed or not calls):
+                try:
+                    value, evs = out.close()
+                except (SchemaError, StreamError) as exc:
+                    if content_prefix:
+                        _locate(exc, content_prefix)
+                    raise
+                ref = PartialRef(out.partial)
+                await handle([_prefixed(ev, content_prefix) for ev in evs] if content_prefix else evs)
+            for call in sorted(calls.values(), key=lambda c: c.index):
+                if call.complete:
                     continue
-                text.append(item)
-                evs = out.feed(item)
-                if evs:
-                    ref = PartialRef(out.partial)
-                    await handle(evs)
-            value, evs = out.close()
-            ref = PartialRef(out.partial)
-            await handle(evs)
+                try:
+                    evs = [] if call.out.fed else call.out.feed("{}")
+                    call.value, closing = call.out.close()
+                    evs = [_prefixed(ev, call.prefix) for ev in [*evs, *closing]]
+                except (SchemaError, StreamError) as exc:
+                    _locate(exc, call.prefix)
+                    raise
+                await handle(evs)
+                if not call.complete:
+                    call.complete = True
+                    if on_tool is not None:
+                        on_tool(call)
         finally:
             if nxt is not None:
                 nxt.cancel()
                 with contextlib.suppress(BaseException):
                     await nxt
-            await gen.aclose()  # type: ignore[attr-defined]
+            await gen.aclose()
             ctx.usage.add(usage if usage.requests else Usage(requests=1))
     except (SchemaError, StreamError) as exc:
         if isinstance(exc, SchemaError):
@@ -254,7 +482,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
             await sink(StreamEnd(call_type))
     run.call_type = None
     await hooks.fire("llm_response", ctx, call_type=call_type, response=value, text=raw, usage=usage)
-    return value, raw
+    return CallOutcome(value, raw, sorted(calls.values(), key=lambda c: c.index), "".join(reasoning))
 
 
 async def _stream_error(agent: Agent, run: Run, call_type: str, exc: BaseException, out: _Output) -> None:

@@ -7,7 +7,8 @@ Routes:
   per field before anything streams;
 * ``GET /api/run?query=...``: ``text/event-stream``, the frames of
   :func:`fieldstream.agents.sse.sse_response` (``stream_start``, ``chunk``, ``field``, ``stream_end``,
-  ``result``, ``error``) for one run of a fresh agent.
+  ``result``, ``error``) for one run of a fresh agent. A provider model (``openai:...``) is created
+  once per app and shared by the runs (one HTTP client, pooled connections), closed at shutdown.
 
 Depends on the agents layer and the demo's content (:mod:`fieldstream._demo`), never on the CLI.
 Run it with ``fieldstream serve`` or ``uvicorn --factory fieldstream.web.app:create_app``.
@@ -15,7 +16,9 @@ Run it with ``fieldstream serve`` or ``uvicorn --factory fieldstream.web.app:cre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -23,7 +26,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 
 from .._demo import StoryOutput, make_agent
-from ..agents import Agent, Model
+from ..agents import Agent, Model, resolve_model
 from ..agents.sse import sse_response
 from . import STATIC_DIR
 
@@ -44,12 +47,30 @@ def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float |
             with the options above); a fresh agent per request, so scripted models start over.
         debug: error frames carry the exception's real type and message (local development only).
     """
-    app = FastAPI(title="fieldstream demo", docs_url=None, redoc_url=None)
+    # A provider model (one HTTP client, pooled connections) is resolved once and shared by every
+    # request's agent; offline and scripted models are made per request (a script starts over).
+    shared: Model | None = None
+    spec = model if model is not None else (os.environ.get("FIELDSTREAM_MODEL") or "offline")
+    if agent is None and isinstance(spec, str) and spec.partition(":")[0].strip().lower() not in (
+            "offline", "scripted"):
+        shared = resolve_model(spec)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            close = getattr(shared, "aclose", None)
+            if close is not None:
+                await close()
+
+    app = FastAPI(title="fieldstream demo", docs_url=None, redoc_url=None, lifespan=lifespan)
 
     def new_agent() -> Agent:
         if agent is not None:
             return agent()
-        return make_agent(model, seed=seed, pace=pace, output_schema=output_schema)
+        return make_agent(shared if shared is not None else model, seed=seed, pace=pace,
+                          output_schema=output_schema)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

@@ -36,7 +36,7 @@ __all__ = [
     "resolve_model",
 ]
 
-Message = dict[str, str]
+Message = dict[str, Any]  # role, content (and tool_calls / tool_call_id in native tool calling)
 
 from ._items import (  # noqa: E402  (after Message: the providers import it from here)
     Finish,

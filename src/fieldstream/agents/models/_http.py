@@ -4,14 +4,19 @@ Rules kept here (and only here) for :class:`~fieldstream.agents.models.Anthropic
 :class:`~fieldstream.agents.models.OpenAIResponsesModel`:
 
 * one ``httpx.AsyncClient`` per model object, created on first use (connection pooling across
-  calls), closed by ``aclose()`` / ``async with model:``; a client passed as ``http_client=`` is the
-  caller's and is never closed here;
+  calls, at most ``max_connections`` open, all kept alive; more concurrent streams wait for a free
+  connection, without a pool timeout), closed by ``aclose()`` / ``async with model:``; a client
+  passed as ``http_client=`` is the caller's and is never closed here;
 * an HTTP error status becomes :class:`~fieldstream.ProviderError` with the provider's own message
   (``{"error": {"type", "message", "code"}}``), its type and code;
-* retries (``max_retries``, backoff ``backoff * 2**n`` s, at most 60 s) happen only before any item
-  was yielded, for 408/409/429/5xx, connection failures and error events the provider marks as
-  transient (Anthropic ``overloaded_error``). ``Retry-After`` (seconds or an HTTP date) and
-  ``retry-after-ms`` set the delay; ``x-should-retry: true/false`` overrides the status rule;
+* retries (``max_retries``, jittered backoff ``backoff * 2**n`` s minus up to ``jitter`` of it, never
+  more than ``max_retry_wait`` s, 60 by default) happen only before any item was yielded, for
+  408/409/429/5xx, connection failures and error events the provider marks as transient
+  (Anthropic ``overloaded_error``). ``Retry-After`` (seconds or an HTTP date) and
+  ``retry-after-ms`` set the delay (capped by ``max_retry_wait``); ``x-should-retry: true/false``
+  overrides the status rule;
+* a 200 answer that is not an event stream (a JSON error body) is read whole and raised as
+  :class:`~fieldstream.ProviderError` with its message (``ModelError`` if it holds no error);
 * the event stream is decoded by httpx-sse (lines end at CR, LF, CRLF only; multi-line ``data``).
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -90,13 +96,20 @@ class HTTPModel:
 
     def __init__(self, model: str, *, base_url: str, api_key: str | None, timeout: float,
                  read_timeout: float, max_retries: int, backoff: float,
-                 http_client: httpx.AsyncClient | None) -> None:
+                 http_client: httpx.AsyncClient | None, max_retry_wait: float = 60.0,
+                 jitter: float = 0.25, max_connections: int = 100) -> None:
         self.name = model
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self.timeout = httpx.Timeout(timeout, read=read_timeout)
+        # no pool timeout: with more concurrent streams than connections, a stream waits for a free
+        # connection instead of failing (the read timeout still bounds every wait for data)
+        self.timeout = httpx.Timeout(timeout, read=read_timeout, pool=None)
+        self.limits = httpx.Limits(max_connections=max_connections,
+                                   max_keepalive_connections=max_connections)
         self.max_retries = max_retries
         self.backoff = backoff
+        self.max_retry_wait = max_retry_wait  # the longest wait between two attempts, in seconds
+        self.jitter = jitter  # a backoff wait is shortened by up to this fraction, at random
         self._client = http_client
         self._own_client = http_client is None
         self.requests = 0  # HTTP requests sent by this model object (retries included)
@@ -108,7 +121,7 @@ class HTTPModel:
     def http_client(self) -> httpx.AsyncClient:
         """The model's one client (created on first use)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
+            self._client = httpx.AsyncClient(timeout=self.timeout, limits=self.limits)
         return self._client
 
     async def aclose(self) -> None:
@@ -154,6 +167,9 @@ class HTTPModel:
                     if resp.status_code != 200:
                         raw = await resp.aread()
                         raise self._status_error(resp, raw)
+                    ctype = resp.headers.get("content-type", "").partition(";")[0].strip().lower()
+                    if ctype and ctype != "text/event-stream":
+                        raise self._body_error(resp, await resp.aread(), ctype)
                     async for item in self.decode(self._events(resp)):
                         yielded = True
                         yield item
@@ -161,15 +177,31 @@ class HTTPModel:
             except ModelError as exc:
                 if yielded or not exc.retryable or attempt >= self.max_retries:
                     raise
-                delay = self.backoff * 2 ** attempt
+                delay = self._backoff(attempt)
                 if exc.retry_after is not None:
                     delay = exc.retry_after
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt >= self.max_retries:
                     raise ModelError(f"cannot connect to {self.base_url}: {exc!r}", retryable=True) from exc
-                delay = self.backoff * 2 ** attempt
+                delay = self._backoff(attempt)
             attempt += 1
-            await self.sleep(min(delay, 60.0))
+            await self.sleep(min(delay, self.max_retry_wait))
+
+    def _backoff(self, attempt: int) -> float:
+        """The wait before retry ``attempt + 1`` when the server named none: exponential, jittered."""
+        return float(self.backoff * 2 ** attempt * (1 - self.jitter * random.random()))
+
+    def _body_error(self, resp: httpx.Response, raw: bytes, ctype: str) -> ModelError:
+        """A 200 answer that is no event stream: the provider's error if it holds one."""
+        text = raw.decode("utf-8", "replace")
+        try:
+            body: Any = json.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and (body.get("error") is not None or body.get("object") == "error"):
+            return provider_error(body, status=resp.status_code, fallback=text[:500],
+                                  retryable_types=self.retryable_types)
+        return ModelError(f"{self.provider} answered {ctype!r}, not an event stream: {text[:200]!r}")
 
     def _status_error(self, resp: httpx.Response, raw: bytes) -> ModelError:
         text = raw.decode("utf-8", "replace")
