@@ -170,7 +170,7 @@ def test_a_second_manager_on_the_same_redis_serves_the_resume(redis_url: str) ->
         a = RunManager(RedisStore(redis_url, prefix=prefix), grace=30)
         b = RunManager(RedisStore(redis_url, prefix=prefix), grace=30)
         try:
-            for k in (0, 1, 2, 5, 17, 60, 150):
+            for k in (0, 2, 30):
                 run_id = await a.start(scripted_agent(pace=0.0005), "q")
                 first = await take(a.frames(run_id), k)
                 second = await take(b.frames(run_id, len(first)), None)
@@ -255,10 +255,10 @@ def test_a_listener_on_another_worker_keeps_the_run_alive(redis_url: str) -> Non
         try:
             model = _SlowModel()
             run_id = await a.start(Agent(name="slow", enable_streaming=True, model=model), "q")
-            got = await take(b.frames(run_id), 150)     # ~0.75 s of frames, all through B
-            assert len(got) == 150 and not model.closed.is_set()
+            got = await take(b.frames(run_id), 80)      # frames for longer than the grace, all through B
+            assert len(got) == 80 and not model.closed.is_set()
             await asyncio.wait_for(model.closed.wait(), 5)   # B's listener gone: A cancels the run
-            assert (await take(b.frames(run_id, 150), None))[-1][1] == "error"
+            assert (await take(b.frames(run_id, 80), None))[-1][1] == "error"
         finally:
             await a.aclose()
             await b.aclose()
