@@ -41,7 +41,7 @@ def run_serve(*, host: str, port: int, model: str | None, pace: float | None, er
                          "worker that does not know the run")
     if grace < 0 or ttl <= 0:
         raise UsageError("--grace must be >= 0 and --ttl > 0")
-    options = {"model": model, "pace": pace, "debug": debug, "redis": redis, "grace": grace, "ttl": ttl}
+    options: dict[str, Any] = {"model": model, "pace": pace, "debug": debug, "redis": redis, "grace": grace, "ttl": ttl}
     store = f"Redis at {redis}" if redis else "memory"
     err.write(f"fieldstream demo on http://{host}:{port}/  ({workers} worker{'s' if workers > 1 else ''}, "
               f"runs in {store}; Ctrl-C to stop)\n")
