@@ -41,7 +41,8 @@ def run_serve(*, host: str, port: int, model: str | None, pace: float | None, er
                          "worker that does not know the run")
     if grace < 0 or ttl <= 0:
         raise UsageError("--grace must be >= 0 and --ttl > 0")
-    options: dict[str, Any] = {"model": model, "pace": pace, "debug": debug, "redis": redis, "grace": grace, "ttl": ttl}
+    options: dict[str, Any] = {"model": model, "pace": pace, "debug": debug, "redis": redis, "grace": grace,
+                               "ttl": ttl}
     store = f"Redis at {redis}" if redis else "memory"
     err.write(f"fieldstream demo on http://{host}:{port}/  ({workers} worker{'s' if workers > 1 else ''}, "
               f"runs in {store}; Ctrl-C to stop)\n")
@@ -50,6 +51,6 @@ def run_serve(*, host: str, port: int, model: str | None, pace: float | None, er
         uvicorn.run(create_app(**options), host=host, port=port, log_level="warning")
     else:
         os.environ[_ENV] = json.dumps(options)
-        uvicorn.run("fieldstream._cli.serve:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning")
+        uvicorn.run("fieldstream._cli.serve:app_from_env", factory=True, workers=workers, host=host,
+                    port=port, log_level="warning")
     return EXIT_OK
