@@ -113,3 +113,58 @@ def test_page_resumes_a_dropped_stream_without_losing_or_repeating_text(tmp_path
     assert ("snapshots" in data) is (kept < 100)
     _assert_no_duplicate_text(snaps)
     assert len(snaps) >= 12  # frames were applied on the way (the first connection had 12)
+
+
+@pytest.mark.browser
+def test_page_renders_nested_objects_as_fields_not_json(tmp_path: Path) -> None:
+    import json
+    import os
+    import shutil
+
+    from pydantic import BaseModel
+
+    from fieldstream._demo import make_agent, story_script
+    from fieldstream.agents import OfflineModel
+
+    class Author(BaseModel):
+        name: str
+        born: int
+
+    class Scene(BaseModel):
+        place: str
+        mood: str
+
+    class Out(BaseModel):
+        title: str
+        author: Author
+        scenes: list[Scene]
+
+    answer = {"title": "T", "author": {"name": "Aesop", "born": -620},
+              "scenes": [{"place": "meadow", "mood": "calm"}, {"place": "road", "mood": "tense"}]}
+    app = create_app(output_schema=Out, agent=lambda: make_agent(
+        OfflineModel(pace=0.002, script=story_script(answer)), output_schema=Out))
+    sync_playwright = _browser_or_skip()
+    with _Server(app) as url, sync_playwright() as pw:
+        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector(".field[data-field='author']")
+            page.click("#run")
+            page.wait_for_selector("body[data-finished='1']", timeout=60_000)
+            result = json.loads(page.evaluate("() => document.body.dataset.result"))
+            shown = page.evaluate("""() => {
+              const sub = (el) => Object.fromEntries(Array.from(el.querySelectorAll(':scope > dl.sub > dd'))
+                  .map((dd) => [dd.dataset.key, dd.textContent]));
+              const author = document.querySelector(".field[data-field='author'] .value");
+              const scenes = document.querySelectorAll(".field[data-field='scenes'] .value > li .item-text");
+              return {author: sub(author), scenes: Array.from(scenes).map(sub),
+                      text: author.textContent + Array.from(scenes).map((s) => s.textContent).join("")};
+            }""")
+        finally:
+            browser.close()
+    assert result == answer
+    assert shown["author"] == {"name": "Aesop", "born": "-620"}
+    assert shown["scenes"] == [{"place": "meadow", "mood": "calm"}, {"place": "road", "mood": "tense"}]
+    assert "{" not in shown["text"] and '"' not in shown["text"]  # fields, not JSON text
