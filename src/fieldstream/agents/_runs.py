@@ -218,6 +218,7 @@ class RunManager:
 
         watchdog = asyncio.create_task(self._watch(run_id, run, asyncio.current_task()))
         events = agent.stream(input)
+        final: dict[str, Any] | None = None
         try:
             try:
                 async for ev in events:
@@ -230,13 +231,19 @@ class RunManager:
                 await events.aclose()  # type: ignore[attr-defined]
                 if not watchdog.done():  # cancelled from outside (aclose): leave as is
                     raise
-                await put("error", {"type": "RunCancelled", "message": f"no listener for {self.grace:g} s"})
+                final = {"type": "RunCancelled", "message": f"no listener for {self.grace:g} s"}
             except Exception as exc:  # the run failed: one error frame, logged
                 log.error("agent %r: run %s failed (during %s): %s: %s", getattr(agent, "name", "?"), run_id,
                           call_type or "setup", type(exc).__name__, exc, exc_info=exc)
-                await put("error", RunError(exc, call_type).to_json(debug=self.debug))
+                final = RunError(exc, call_type).to_json(debug=self.debug)
+            watchdog.cancel()  # from here on the run ends whoever listens
+            if final is not None:
+                await put("error", final)
             await self.store.save_snapshot(run_id, snap.last_id, snap.to_json())
             await self.store.finish(run_id)
+        except Exception as exc:  # the store failed (Redis down): followers see the run's keys expire
+            log.error("run %s: the replay store failed: %s: %s", run_id, type(exc).__name__, exc,
+                      exc_info=exc)
         finally:
             watchdog.cancel()
             await events.aclose()  # type: ignore[attr-defined]
@@ -247,7 +254,12 @@ class RunManager:
         while True:
             await asyncio.sleep(self.tick)
             now = time.monotonic()
-            if run.listeners > 0 or await self._present_elsewhere(run_id):
+            try:
+                present = run.listeners > 0 or await self._present_elsewhere(run_id)
+            except Exception:  # the store is unreachable: do not cancel a run for that
+                log.debug("presence check failed for run %s", run_id, exc_info=True)
+                present = True
+            if present:
                 run.seen = now
             elif now - run.seen >= self.grace:
                 if task is not None:
