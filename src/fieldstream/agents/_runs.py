@@ -29,7 +29,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UsageError
@@ -278,7 +279,7 @@ class RunManager:
         if last_event_id > last:
             raise FutureIdError(run_id, last_event_id, last)
 
-    async def frames(self, run_id: str, last_event_id: int = 0) -> AsyncIterator[str]:
+    async def frames(self, run_id: str, last_event_id: int = 0) -> AsyncGenerator[str, None]:
         """The SSE text of every frame after ``last_event_id``, then live ones, until the run ends.
 
         When the frames right after ``last_event_id`` are no longer kept, the first frame is one
@@ -388,7 +389,14 @@ def mount_runs(app: Any, manager: RunManager, agent_factory: Callable[[], Agent]
         except (ValueError, KeyError, TypeError) as exc:
             return _error(422, "bad_input", str(exc))
         run_id = await manager.start(agent_factory(), input)
-        return _stream(manager.frames(run_id, 0), {RUN_ID_HEADER: run_id})
+
+        async def frames() -> AsyncIterator[str]:
+            # frame 1 is known: send it at once (no store round trip before the first byte), then follow
+            yield encode_frame(Frame(1, "run", _dumps({"run_id": run_id})))
+            async with aclosing(manager.frames(run_id, 1)) as rest:  # closed with this one
+                async for text in rest:
+                    yield text
+        return _stream(frames(), {RUN_ID_HEADER: run_id})
 
     async def events(request: Request) -> Any:
         run_id = request.path_params["run_id"]
