@@ -37,10 +37,9 @@ from httpx_sse import EventSource
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support import redis_server  # noqa: E402
-
 from fieldstream._demo import STORY  # noqa: E402
 from fieldstream.agents.sse import fold_frames  # noqa: E402
+from support import redis_server  # noqa: E402
 
 
 def free_port() -> int:
@@ -123,7 +122,8 @@ async def client(i: int, workers: list[str], http: httpx.AsyncClient, cut_every:
     return {"ttfe": first_at[0] - started, "cut": cut, "error": check(frames), "frames": len(frames)}
 
 
-async def run_clients(n: int, workers: list[str], cut_every: int, sample: Any) -> tuple[list[dict[str, Any]], float]:
+async def run_clients(n: int, workers: list[str], cut_every: int,
+                      sample: Any) -> tuple[list[dict[str, Any]], float]:
     rng = random.Random(1)
     limits = httpx.Limits(max_connections=n * 2, max_keepalive_connections=n * 2)
     async with httpx.AsyncClient(timeout=300, limits=limits) as http:
@@ -187,8 +187,8 @@ def main() -> int:
     p99 = ttfe[min(len(ttfe) - 1, int(len(ttfe) * 0.99))]
     rss_per = (peak["rss"] - base_rss) / args.streams
     redis_per = (peak["redis"] - base_redis) / 1024 / args.streams
-    print(f"| streams | cut and resumed on the other worker | exact results | duplicated deltas "
-          f"| time to first event p50 / p99 | wall | memory per stream (workers RSS + Redis) |")
+    print("| streams | cut and resumed on the other worker | exact results | duplicated deltas "
+          "| time to first event p50 / p99 | wall | memory per stream (workers RSS + Redis) |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {args.streams} over 2 workers | {cut} ({cut / args.streams:.0%}) | "
           f"{args.streams - len(errors)} / {args.streams} | {sum('repeated' in e for e in errors)} | "
