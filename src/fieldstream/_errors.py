@@ -21,7 +21,11 @@ Hierarchy::
           │    ├── RefusalError         the model refused; ``refusal`` is the refusal text
           │    └── TruncatedOutputError the answer was cut (``reason``: "length", "max_tokens",
           │                             "content_filter", ...); ``text`` and ``partial`` value kept
-          └── HookError                 a hook raised (passed to stream_error/agent_error hooks)
+          ├── HookError                 a hook raised (passed to stream_error/agent_error hooks)
+          ├── UnknownRunError (LookupError)  resuming a run the replay store does not know (or expired)
+          ├── FrameGoneError            the frames after a Last-Event-ID were trimmed (send a snapshot)
+          ├── FutureIdError             a Last-Event-ID beyond the run's last frame
+          └── RunFinishedError          a frame appended to a finished run
 
 :class:`StreamError` carries ``kind`` (an :class:`ErrorKind`: a closed set, never a message string to
 match on), ``pos`` (absolute character offset: the length of the longest prefix of the input that is

@@ -307,7 +307,7 @@ def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_p
 
 @pytest.mark.browser
 def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp_path: Path) -> None:
-    """The page's SSEParser against the project's Python decoder (httpx-sse) as the oracle."""
+    """The client module's SSEParser against the project's Python decoder (httpx-sse) as the oracle."""
     import random
 
     import httpx
@@ -331,19 +331,21 @@ def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp
         for _ in range(20):
             cuts = sorted(rng.sample(range(1, len(text)), 6))
             cases.append((text, [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]))
-    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    with sync_playwright() as pw:
+    with _Server(scripted_app()) as url, sync_playwright() as pw:
         exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
         browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.set_content(html)
-            got = page.evaluate("""(cases) => cases.map((pieces) => {
-                const out = [];
-                const p = new SSEParser((type, data) => out.push([type, data]));
-                for (const piece of pieces) p.push(piece);
-                return out;
-            })""", [pieces for _, pieces in cases])
+            page.goto(url)  # the parser is the client module's, served at /static/fieldstream.js
+            got = page.evaluate("""async (cases) => {
+                const {SSEParser} = await import("/static/fieldstream.js");
+                return cases.map((pieces) => {
+                    const out = [];
+                    const p = new SSEParser((ev) => out.push([ev.event, ev.data]));
+                    for (const piece of pieces) p.push(piece);
+                    return out;
+                });
+            }""", [pieces for _, pieces in cases])
         finally:
             browser.close()
     for (text, _), events in zip(cases, got, strict=True):

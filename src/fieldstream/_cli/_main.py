@@ -129,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true",
                        help="error frames carry the exception's real type and message (local use only: "
                        "they can contain provider URLs and response bodies); always logged on stderr")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="uvicorn worker processes (default: 1); more than one needs --redis")
+    serve.add_argument("--redis", metavar="URL", default=None,
+                       help="keep runs in Redis Streams (e.g. redis://127.0.0.1:6379/0) so that any worker "
+                       "can resume any run (default: in memory)")
+    serve.add_argument("--grace", type=float, default=30.0,
+                       help="seconds a run keeps going after its last listener left (default: 30)")
+    serve.add_argument("--ttl", type=float, default=600.0,
+                       help="seconds a finished run can still be resumed (default: 600)")
     return root
 
 
@@ -167,7 +176,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
                 err.write(f"error: serve needs the cli extra (pip install 'fieldstream[cli]'): {exc}\n")
                 return EXIT_DEPENDENCY
             return run_serve(host=args.host, port=args.port, model=args.model, pace=args.pace, err=err,
-                             debug=args.debug)
+                             debug=args.debug, workers=args.workers, redis=args.redis, grace=args.grace,
+                             ttl=args.ttl)
     except UsageError as exc:
         err.write(f"fieldstream {args.command}: error: {exc}\n")
         return EXIT_USAGE

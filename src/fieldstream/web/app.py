@@ -8,7 +8,11 @@ Routes:
 * ``GET /api/run?query=...``: ``text/event-stream``, the frames of
   :func:`fieldstream.agents.sse.sse_response` (``stream_start``, ``chunk``, ``field``, ``stream_end``,
   ``result``, ``error``) for one run of a fresh agent. A provider model (``openai:...``) is created
-  once per app and shared by the runs (one HTTP client, pooled connections), closed at shutdown.
+  once per app and shared by the runs (one HTTP client, pooled connections), closed at shutdown;
+* ``POST /api/runs`` (``{"input": query}``) and ``GET /api/runs/{id}/events``: resumable runs, wired
+  by :func:`fieldstream.agents.sse.mount_runs` on a :class:`~fieldstream.agents.sse.RunManager` (the
+  page uses these, through ``static/fieldstream.js``);
+* ``GET /static/fieldstream.js`` and ``/static/fieldstream.d.ts``: the browser client module.
 
 Depends on the agents layer and the demo's content (:mod:`fieldstream._demo`), never on the CLI.
 Run it with ``fieldstream serve`` or ``uvicorn --factory fieldstream.web.app:create_app``.
@@ -27,7 +31,7 @@ from pydantic import BaseModel
 
 from .._demo import StoryOutput, make_agent
 from ..agents import Agent, Model, resolve_model
-from ..agents.sse import sse_response
+from ..agents.sse import MemoryStore, RedisStore, ReplayStore, RunManager, mount_runs, sse_response
 from . import STATIC_DIR
 
 __all__ = ["create_app"]
@@ -35,7 +39,8 @@ __all__ = ["create_app"]
 
 def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float | None = None,
                output_schema: type[BaseModel] = StoryOutput, agent: Callable[[], Agent] | None = None,
-               debug: bool = False) -> FastAPI:
+               debug: bool = False, manager: RunManager | None = None, redis: str | None = None,
+               grace: float = 30.0, ttl: float = 600.0) -> FastAPI:
     """Build the app.
 
     Args:
@@ -46,6 +51,10 @@ def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float |
         agent: a factory of the agent to run per request (default: :func:`fieldstream._demo.make_agent`
             with the options above); a fresh agent per request, so scripted models start over.
         debug: error frames carry the exception's real type and message (local development only).
+        manager: the :class:`RunManager` of the resumable routes (default: one on ``redis`` or in
+            memory, with ``grace`` and ``ttl``); it is closed when the app shuts down.
+        redis: a ``redis://`` URL: frames go to Redis Streams, so several workers can share runs.
+        grace, ttl: seconds a run without listeners keeps going; seconds a finished run is kept.
     """
     # A provider model (one HTTP client, pooled connections) is resolved once and shared by every
     # request's agent; offline and scripted models are made per request (a script starts over).
@@ -54,17 +63,23 @@ def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float |
     if agent is None and isinstance(spec, str) and spec.partition(":")[0].strip().lower() not in (
             "offline", "scripted"):
         shared = resolve_model(spec)
+    if manager is None:
+        store: ReplayStore = RedisStore(redis, ttl=ttl) if redis else MemoryStore(ttl=ttl)
+        manager = RunManager(store, grace=grace, debug=debug)
+    runs = manager
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await runs.aclose()
             close = getattr(shared, "aclose", None)
             if close is not None:
                 await close()
 
     app = FastAPI(title="fieldstream demo", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.runs = runs
 
     def new_agent() -> Agent:
         if agent is not None:
@@ -77,6 +92,14 @@ def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float |
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8",
                             headers={"Cache-Control": "no-store"})
 
+    @app.get("/static/fieldstream.js", include_in_schema=False)
+    async def client_js() -> FileResponse:
+        return FileResponse(STATIC_DIR / "fieldstream.js", media_type="text/javascript; charset=utf-8")
+
+    @app.get("/static/fieldstream.d.ts", include_in_schema=False)
+    async def client_dts() -> FileResponse:
+        return FileResponse(STATIC_DIR / "fieldstream.d.ts", media_type="text/plain; charset=utf-8")
+
     @app.get("/api/schema")
     async def schema() -> JSONResponse:
         body: dict[str, Any] = output_schema.model_json_schema(by_alias=True)
@@ -86,5 +109,13 @@ def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float |
     async def run(request: Request, query: str = Query("Write a short fable", max_length=2000)) -> Any:
         # a fresh agent per request; the run is cancelled when the client disconnects
         return sse_response(new_agent(), query, request=request, debug=debug)
+
+    def query_of(body: Any) -> str:
+        query = body.get("input") if isinstance(body, dict) else None
+        if not isinstance(query, str) or len(query) > 2000:
+            raise ValueError('the body must be {"input": "<query of at most 2000 characters>"}')
+        return query
+
+    mount_runs(app, runs, new_agent, input_of=query_of)
 
     return app
