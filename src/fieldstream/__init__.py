@@ -34,6 +34,7 @@ from ._errors import (
     UsageError,
 )
 from ._events import (
+    DocumentDone,
     Event,
     FieldDone,
     FieldInvalid,
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_NUMBER_LENGTH",
     "DEFAULT_MAX_STRING_LENGTH",
     "AgentError",
+    "DocumentDone",
     "ErrorKind",
     "Event",
     "FieldDone",
