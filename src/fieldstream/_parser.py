@@ -503,8 +503,13 @@ class Parser:
                 self._docs.append(self._root)
         return _END
 
-    def _next_document(self) -> int:
-        """``multiple=True``: a non-whitespace character after a complete document starts the next."""
+    def _next_document(self, s: str, i: int) -> int:
+        """``multiple=True``: the non-whitespace character ``s[i]`` after a complete document starts
+        the next one. A number right after a number would read as one (``12``): that needs whitespace."""
+        root = self._root
+        if s[i] in _NUM_START and type(root) in (int, float) and \
+                (s[i - 1] if i > 0 else self._tail[-1:]) not in _WS_CHARS:
+            self._fail(ErrorKind.INVALID_NUMBER, "Expecting whitespace between two numbers", s, i)
         self._doc += 1
         self._root = None
         self._has_root = False
@@ -716,7 +721,7 @@ class Parser:
                 i += 1
                 continue
             if st == _END and self._multiple:
-                st = self._next_document()
+                st = self._next_document(s, i)
                 continue
             self._fail_syntax(st, top, s, i)  # _COLON without ':', or _END
         self._st = st
