@@ -4,7 +4,7 @@ import asyncio
 
 from pydantic import BaseModel
 
-from fieldstream.agents import Agent, tool
+from fieldstream.agents import Agent, Chunk, Field, Result, tool
 
 
 @tool
@@ -24,11 +24,11 @@ agent = Agent(name="WeatherAgent", tools=[get_weather], output_schema=Report)
 
 async def main() -> None:
     async for event in agent.stream("What's the weather like in Lisbon?"):
-        if event.type == "chunk":
-            print(f"{event.data['call_type']:>12} {event.data['json_path']:<32} {event.data['delta']!r}")
-        elif event.type == "field" and event.data["call_type"] == "final_result":
-            print(f"{'field':>12} {event.data['json_path']:<32} = {event.data['value']!r}")
-        elif event.type == "result":
+        if isinstance(event, Chunk):
+            print(f"{event.call_type:>12} {event.json_path:<32} {event.delta!r}")
+        elif isinstance(event, Field) and event.call_type == "final_result":
+            print(f"{'field':>12} {event.json_path:<32} = {event.value!r}")
+        elif isinstance(event, Result):
             print("result:", event.result)
 
 

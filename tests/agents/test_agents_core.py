@@ -9,22 +9,28 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
+from pydantic import Field as PField
 
 from fieldstream.agents import (
     Agent,
     AgentContext,
+    Chunk,
+    Field,
     HookError,
     ModelError,
     OfflineModel,
     OpenAIChatModel,
     OutputValidationError,
+    Result,
+    StreamEnd,
+    StreamStart,
     Usage,
     hook,
     resolve_model,
     tool,
 )
-from fieldstream.agents._offline import tokenize
+from fieldstream.agents.models._offline import tokenize
 
 
 class Story(BaseModel):
@@ -32,7 +38,7 @@ class Story(BaseModel):
     content: str
     moral: str
     tags: list[str]
-    year: int = Field(ge=1900, le=2100)
+    year: int = PField(ge=1900, le=2100)
 
 
 def recorder(events: list[tuple[str, dict[str, Any]]], names: list[str]) -> list[Any]:
@@ -265,10 +271,14 @@ def test_stream_yields_events_then_the_typed_result() -> None:
     evs = asyncio.run(main())
     bounds = [e.type for e in evs if e.type in ("stream_start", "stream_end")]
     assert bounds == ["stream_start", "stream_end"] * 2
-    assert evs[-1].type == "result" and isinstance(evs[-1].result, Story)
-    assert evs[-1].data == {"result": evs[-1].result.model_dump(mode="json")}
-    content = "".join(e.data["delta"] for e in evs if e.type == "chunk" and e.data["json_path"] == "content")
+    assert all(isinstance(e, (StreamStart, Chunk, Field, StreamEnd)) for e in evs[:-1])
+    assert isinstance(evs[-1], Result) and isinstance(evs[-1].result, Story)
+    assert evs[-1].call_type == "final_result"
+    assert evs[-1].to_json() == {"result": evs[-1].result.model_dump(mode="json")}
+    content = "".join(e.delta for e in evs if isinstance(e, Chunk) and e.path == ("content",))
     assert content == evs[-1].result.content
+    assert {e.json_path for e in evs if isinstance(e, Chunk) and e.call_type == "final_result"} == {
+        "title", "content", "moral", *(f"tags[{i}]" for i in range(len(evs[-1].result.tags)))}
     solo = asyncio.run(agent.process("x"))
     assert solo == evs[-1].result  # deterministic for the same input and seed
 
@@ -368,14 +378,14 @@ def test_input_schema_validates_input() -> None:
 class Nested(BaseModel):
     class Item(BaseModel):
         name: str
-        price: float = Field(gt=0)
+        price: float = PField(gt=0)
         when: date
 
     kind: Literal["a", "b"]
-    items: list[Item] = Field(min_length=2, max_length=4)
+    items: list[Item] = PField(min_length=2, max_length=4)
     notes: str | None
     flags: dict[str, bool]
-    count: int = Field(ge=5, le=9)
+    count: int = PField(ge=5, le=9)
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -404,7 +414,7 @@ def test_offline_stream_yields_token_like_deltas_and_usage() -> None:
 
 
 def test_model_resolution(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import fieldstream.agents._models as models
+    import fieldstream.agents.models as models
 
     monkeypatch.delenv("FIELDSTREAM_MODEL", raising=False)
     monkeypatch.setattr(models, "_notice_shown", False)
@@ -431,9 +441,10 @@ def test_public_api_exports_exactly_the_documented_names() -> None:
     import fieldstream.agents as fa
 
     assert sorted(fa.__all__) == sorted(
-        ["HOOK_EVENTS", "Agent", "AgentContext", "AgentError", "AgentEvent", "Hook", "HookError", "Message",
-         "Model", "ModelError", "OfflineModel", "OpenAIChatModel", "OutputValidationError", "Tool", "Usage",
-         "hook", "resolve_model", "tool"])
+        ["HOOK_EVENTS", "Agent", "AgentContext", "AgentError", "AgentEvent", "Chunk", "Field", "Hook",
+         "HookError", "Message", "Model", "ModelError", "OfflineModel", "OpenAIChatModel",
+         "OutputValidationError", "Result", "RunError", "StreamEnd", "StreamError", "StreamStart", "Tool",
+         "Usage", "hook", "resolve_model", "tool"])
     from fieldstream.agents.base.context import AgentContext as Ctx
 
     assert Ctx is fa.AgentContext
@@ -470,8 +481,8 @@ def _random_model(draw: Any, depth: int = 0) -> Any:
     from pydantic import create_model
 
     simple: list[Any] = [str, int, float, bool, list[str], int | None, Literal["x", "y"], dict[str, int],
-                         date, Annotated[int, Field(ge=-5, le=5)], Annotated[str, Field(min_length=30)],
-                         Annotated[list[int], Field(min_length=3, max_length=5)]]
+                         date, Annotated[int, PField(ge=-5, le=5)], Annotated[str, PField(min_length=30)],
+                         Annotated[list[int], PField(min_length=3, max_length=5)]]
     n = draw(st.integers(1, 5))
     fields: dict[str, Any] = {}
     for i in range(n):
@@ -498,3 +509,49 @@ def test_offline_model_validates_against_random_pydantic_models() -> None:
         assert json.loads(text) == json.loads("".join(tokenize(text)))
 
     check()
+
+
+def test_typed_partial_on_events_and_chunk_data_reflects_the_state_at_that_event() -> None:
+    answer = ('{"title": "The Owl", "content": "A long night. The end.", "moral": "m", "tags": ["a"], '
+              '"year": 1999}')
+    think = '{"reasoning": "ok", "tool_calls": [], "is_complete": true, "final_result": null}'
+    seen: list[tuple[str, Any]] = []
+
+    def on_chunk(context: AgentContext, chunk_data: dict[str, Any], **kw: Any) -> None:
+        if kw["call_type"] == "final_result" and chunk_data["json_path"] == "content":
+            seen.append((chunk_data["delta"], chunk_data["partial"]()))
+
+    agent = Agent(name="P", output_schema=Story, enable_streaming=True,
+                  hooks=[hook("stream_chunk")(on_chunk)],
+                  model=OfflineModel(pace=0, script=[think, answer] * 2))
+
+    async def main() -> list[tuple[str, Any]]:
+        out = []
+        async for ev in agent.stream("x"):
+            if isinstance(ev, Chunk) and ev.call_type == "final_result" and ev.path == ("content",):
+                await asyncio.sleep(0.001)  # the run waits for the consumer: the state cannot move on
+                out.append((ev.delta, ev.partial()))
+        return out
+
+    from_events = asyncio.run(main())
+    assert [d for d, _ in seen] == [d for d, _ in from_events]
+    text = ""
+    for (delta, p_hook), (_, p_ev) in zip(seen, from_events, strict=True):
+        text += delta
+        for p in (p_hook, p_ev):
+            assert isinstance(p, Story) or p.__class__.__name__ == "Story"
+            assert p.title == "The Owl" and p.content == text  # the state at that event, typed
+
+
+def test_events_that_nobody_asks_compute_no_partial(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fieldstream.agents import _call
+
+    calls: list[int] = []
+    real = _call._Output.partial
+    monkeypatch.setattr(_call._Output, "partial", lambda self: calls.append(1) or real(self))
+    agent = Agent(name="N", output_schema=Story, model=OfflineModel(pace=0, seed=1))
+
+    async def main() -> int:
+        return len([e async for e in agent.stream("x")])
+
+    assert asyncio.run(main()) > 20 and calls == []

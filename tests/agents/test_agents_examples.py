@@ -50,31 +50,36 @@ def test_tools_example_streams_tool_parameters_and_prints_a_typed_result() -> No
 
 
 def test_web_server_example_serves_both_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    from test_agents_sse import parse_frames, serve
+    from support.web import decode_sse, serve
 
     monkeypatch.setenv("FIELDSTREAM_MODEL", "offline:pace=0")
     ns: dict[str, Any] = runpy.run_path(str(EXAMPLES / "web_server.py"), run_name="example")
     with serve(ns["app"]) as url, httpx.Client(timeout=30) as client:
         plain = client.get(f"{url}/stream", params={"query": "hi"}).text
-        frames = parse_frames(client.get(f"{url}/sse", params={"query": "hi"}).text)
+        frames = decode_sse(client.get(f"{url}/sse", params={"query": "hi"}).text)
     assert plain.startswith("data: ")
     assert frames[0][1] == "stream_start" and frames[-1][1] == "result"
     think = "".join(d["delta"] for _, t, d in frames if t == "chunk" and d["call_type"] == "think")
     assert think  # the SSE endpoint streams the whole run, think text included
 
     async def expected() -> str:  # what the page's endpoint promises: the think call's text
-        from fieldstream.agents import Agent
+        from fieldstream.agents import Agent, Chunk
 
         agent = Agent(name="StreamAgent", enable_streaming=True)
-        return "".join([e.data["delta"] async for e in agent.stream("hi")
-                        if e.type == "chunk" and e.data["call_type"] == "think"])
+        return "".join([e.delta async for e in agent.stream("hi")
+                        if isinstance(e, Chunk) and e.call_type == "think"])
 
     assert plain == "".join(f"data: {c}\n\n" for c in _split_like(plain)) and \
         "".join(_split_like(plain)) == asyncio.run(expected())
 
 
 def _split_like(plain: str) -> list[str]:
-    return [b[len("data: "):] for b in plain.split("\n\n") if b]
+    # the page's hand-written endpoint writes one `data:` line per delta: read it with the SSE decoder
+    import httpx
+    from httpx_sse import EventSource
+
+    resp = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=plain.encode())
+    return [sse.data for sse in EventSource(resp).iter_sse()]
 
 
 def python_blocks(text: str) -> list[str]:

@@ -29,6 +29,10 @@ THINK = {"reasoning": "Simple enough.", "tool_calls": [], "is_complete": True, "
 STORY = {"title": "The Ant", "content": "The ant \"worked\" hard.\nThe end.", "moral": "Work pays."}
 
 
+UNICODE_STORY = {"title": "line\u2028sep", "content": "para\u2029sep and next\u0085line \U0001f600",
+                 "moral": "data: not a frame\nevent: error"}
+
+
 def pieces(text: str, n: int = 5) -> list[str]:
     return [text[i:i + n] for i in range(0, len(text), n)]
 
@@ -95,6 +99,17 @@ class FakeServer:
                 await send(delta(p))
             w.transport.abort()  # mid-JSON, mid-body: no terminating chunk
             return
+        if model == "raw-unicode" and name == "final_result":
+            # raw (not escaped) U+2028/U+2029/U+0085 inside JSON strings, CRLF line ends, a retry field
+            w_answer = json.dumps(UNICODE_STORY, ensure_ascii=False)
+            await send("retry: 1000\r\n\r\n")
+            for p in pieces(w_answer, 3):
+                chunk = json.dumps({"choices": [{"index": 0, "delta": {"content": p}}]}, ensure_ascii=False)
+                await send("data: " + chunk + "\r\n\r\n")
+            await send("data: [DONE]\r\n\r\n")
+            w.write(b"0\r\n\r\n")
+            await w.drain()
+            return
         if model == "error-event" and name == "final_result":
             await send(delta(answer[:20]))
             await send('event: error\ndata: {"error": {"message": "model overloaded"}}\n\n')
@@ -147,6 +162,15 @@ def test_agent_streams_fields_over_http_and_sends_the_schema_and_key() -> None:
         assert body["response_format"]["json_schema"]["schema"] == Story.model_json_schema()
         assert body["messages"][0]["role"] == "system"
         assert fake.open == 0
+
+    run(go)
+
+
+def test_raw_line_separators_in_provider_frames_are_not_line_ends() -> None:
+    async def go(fake: FakeServer, url: str) -> None:
+        items = [x async for x in OpenAIChatModel("raw-unicode", base_url=url).stream([], {},
+                                                                                     name="final_result")]
+        assert json.loads("".join(i for i in items if isinstance(i, str))) == UNICODE_STORY
 
     run(go)
 

@@ -1,22 +1,32 @@
-"""SSE adapter end to end through uvicorn on 127.0.0.1 (the web server example: test_agents_examples)."""
+"""The SSE encoder end to end through uvicorn on 127.0.0.1; frames are read with httpx-sse only."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
+import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
+import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from fieldstream.agents import Agent, ModelError, OfflineModel, Usage
-from fieldstream.agents.sse import event_stream, sse_response
+from fieldstream.agents import (
+    Agent,
+    Chunk,
+    ModelError,
+    OfflineModel,
+    OutputValidationError,
+    Result,
+    RunError,
+    StreamStart,
+    Usage,
+)
+from fieldstream.agents.sse import FRAME_TYPES, encode_event, event_stream, sse_response
+from support.web import Frame, aiter_frames, decode_sse, frames_of, iter_frames, serve
 
 
 class Story(BaseModel):
@@ -27,103 +37,176 @@ class Story(BaseModel):
     year: int
 
 
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn in a background thread; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            threading.Event().wait(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+THINK = '{"reasoning": "r", "tool_calls": [], "is_complete": true, "final_result": null}'
 
 
-def parse_frames(text: str) -> list[tuple[int, str, dict[str, Any]]]:
-    out = []
-    for block in text.split("\n\n"):
-        if not block:
-            continue
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
-        out.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
-    return out
+def parse_frames(text: str) -> list[Frame]:
+    return decode_sse(text)
 
 
-async def collect(agent: Agent, query: str) -> list[tuple[int, str, dict[str, Any]]]:
-    return parse_frames("".join([f async for f in event_stream(agent, query)]))
+async def collect(agent: Agent, query: str, **kw: Any) -> str:
+    return "".join([f async for f in event_stream(agent, query, **kw)])
 
 
-def check_run(frames: list[tuple[int, str, dict[str, Any]]]) -> dict[str, Any]:
+def check_run(frames: list[Frame]) -> dict[str, Any]:
     """Frames of one successful run are consistent; return the result."""
     assert [i for i, _, _ in frames] == list(range(1, len(frames) + 1))
     types = [t for _, t, _ in frames]
+    assert set(types) <= set(FRAME_TYPES)
     assert types[-1] == "result" and types.count("result") == 1
     starts = [d["call_type"] for _, t, d in frames if t == "stream_start"]
     assert starts == [d["call_type"] for _, t, d in frames if t == "stream_end"] == ["think", "final_result"]
     result: dict[str, Any] = frames[-1][2]["result"]
     for key in ("title", "content", "moral"):
-        text = "".join(d["delta"] for _, t, d in frames if t == "chunk" and d["json_path"] == key
+        text = "".join(d["delta"] for _, t, d in frames if t == "chunk" and d["path"] == [key]
                        and d["call_type"] == "final_result")
         assert text == result[key]
-    fields = {d["json_path"]: d for _, t, d in frames if t == "field" and d["call_type"] == "final_result"}
-    assert fields["year"] == {"call_type": "final_result", "json_path": "year", "value": result["year"],
-                              "valid": True, "errors": None}
-    assert [fields[f"tags[{i}]"]["value"] for i in range(len(result["tags"]))] == result["tags"]
+    fields = {tuple(d["path"]): d for _, t, d in frames if t == "field" and d["call_type"] == "final_result"}
+    assert fields[("year",)] == {"call_type": "final_result", "path": ["year"], "json_path": "year",
+                                 "value": result["year"], "valid": True, "errors": None}
+    assert [fields[("tags", i)]["value"] for i in range(len(result["tags"]))] == result["tags"]
     return result
 
 
 def test_event_stream_frames_follow_the_contract() -> None:
     agent = Agent(name="S", output_schema=Story, model=OfflineModel(pace=0, seed=2))
-    frames = asyncio.run(collect(agent, "fable"))
+    text = asyncio.run(collect(agent, "fable"))
+    assert text.isascii()
+    frames = parse_frames(text)
     result = check_run(frames)
     assert Story(**result) == asyncio.run(agent.process("fable"))
-    assert {tuple(sorted(d)) for _, t, d in frames if t == "chunk"} == {("call_type", "delta", "json_path")}
+    assert {tuple(sorted(d)) for _, t, d in frames if t == "chunk"} == {
+        ("call_type", "delta", "json_path", "path")}
     think = "".join(d["delta"] for _, t, d in frames if t == "chunk" and d["call_type"] == "think")
-    assert think and all(d["json_path"] == "reasoning" for _, t, d in frames
+    assert think and all(d["path"] == ["reasoning"] for _, t, d in frames
                          if t == "chunk" and d["call_type"] == "think")
 
 
-def test_event_stream_reports_invalid_fields_and_ends_with_an_error_frame() -> None:
-    think = '{"reasoning": "r", "tool_calls": [], "is_complete": true, "final_result": null}'
+def test_frames_equal_the_typed_events_they_encode() -> None:
+    agent = Agent(name="S", output_schema=Story, model=OfflineModel(pace=0, seed=4))
+
+    async def events() -> list[Any]:
+        return [e async for e in agent.stream("q")]
+
+    evs = [e for e in asyncio.run(events()) if e.type in FRAME_TYPES]
+    frames = parse_frames(asyncio.run(collect(agent, "q")))
+    assert [(t, d) for _, t, d in frames] == [(e.type, json.loads(json.dumps(e.to_json()))) for e in evs]
+
+
+def test_event_stream_reports_invalid_fields_and_ends_with_a_safe_error_frame() -> None:
     bad = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": "soon"}'
-    model = OfflineModel(pace=0, script=[think, bad, ('{"title": "x', ModelError("upstream died"))])
-    frames = asyncio.run(collect(Agent(name="E", output_schema=Story, model=model), "q"))
+    model = OfflineModel(pace=0, script=[THINK, bad, ('{"title": "x', ModelError("upstream died"))])
+    frames = parse_frames(asyncio.run(collect(Agent(name="E", output_schema=Story, model=model), "q")))
     invalid = [d for _, t, d in frames if t == "field" and not d["valid"]]
-    assert [d["json_path"] for d in invalid] == ["year"] and invalid[0]["errors"][0]["type"] == "int_parsing"
+    assert [d["path"] for d in invalid] == [["year"]] and invalid[0]["errors"][0]["type"] == "int_parsing"
     assert invalid[0]["value"] is None
-    assert frames[-1][1:] == ("error", {"message": "upstream died", "type": "ModelError"})
+    assert frames[-1][1:] == ("error", {"type": "ModelError", "message": "the model provider failed"})
+    assert [i for i, _, _ in frames] == list(range(1, len(frames) + 1))  # the error frame gets the next id
     assert [t for _, t, _ in frames].count("stream_start") == 3  # think, final_result, its retry
     assert "result" not in [t for _, t, _ in frames]
 
 
-def make_app(agent: Agent) -> FastAPI:
+SECRET_URL = "http://admin:hunter2@10.1.2.3:8080/v1"
+SECRET_BODY = ('{"error": {"message": "Incorrect API key provided: sk-proj-AbC1...xYz9", '
+               '"host": "llm-7.internal"}}')
+
+
+@pytest.mark.parametrize("exc", [
+    ModelError(f"HTTP 401 from {SECRET_URL}: {SECRET_BODY}", status=401),
+    ModelError(f"cannot connect to {SECRET_URL}: ConnectError('x')", retryable=True),
+    RuntimeError(f"bug while calling {SECRET_URL}: {SECRET_BODY}"),
+])
+def test_error_frames_never_leak_urls_credentials_or_provider_bodies(
+        exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
+    agent = Agent(name="L", output_schema=Story, model=OfflineModel(pace=0, script=[THINK, exc]))
+    with caplog.at_level(logging.ERROR, logger="fieldstream.agents"):
+        text = asyncio.run(collect(agent, "q"))
+    *_, (_, kind, data) = parse_frames(text)
+    assert kind == "error" and set(data) == {"type", "message"}
+    for secret in ("hunter2", "admin", "10.1.2.3", "sk-proj", "xYz9", "internal", "http"):
+        assert secret not in text
+    assert data["type"] == ("ModelError" if isinstance(exc, ModelError) else "InternalError")
+    if getattr(exc, "status", None) == 401:
+        assert data["message"] == "the model provider failed (HTTP 401)"
+    # the details go to the server log, at error level
+    [record] = [r for r in caplog.records if r.name == "fieldstream.agents" and r.levelno == logging.ERROR]
+    assert "hunter2" in record.getMessage() and record.exc_info is not None
+    # debug=True opts in to the details
+    agent = Agent(name="L", output_schema=Story, model=OfflineModel(pace=0, script=[THINK, exc]))
+    debug = parse_frames(asyncio.run(collect(agent, "q", debug=True)))[-1][2]
+    assert debug == {"type": type(exc).__name__, "message": str(exc)}
+
+
+def test_output_validation_error_frame_names_the_call_but_not_the_model_text() -> None:
+    bad = '{"title": "t", "content": "SECRET-MODEL-TEXT", "moral": "m", "tags": [], "year": "soon"}'
+    agent = Agent(name="V", output_schema=Story, model=OfflineModel(pace=0, script=[THINK, bad]),
+                  max_output_retries=0)
+    text = asyncio.run(collect(agent, "q"))
+    *_, (_, kind, data) = parse_frames(text)
+    assert (kind, data["type"]) == ("error", "OutputValidationError")
+    assert "final_result" in data["message"] and "soon" not in data["message"]
+
+
+def test_encode_event_escapes_every_non_ascii_character_and_refuses_unframed_events() -> None:
+    hostile = "A\ud800B\u2028C\u2029D\u0085E\r\nevent: result\ndata: {}\n\n\U0001f600"
+    frame = encode_event(7, Chunk("final_result", ("content",), hostile))
+    assert frame.isascii() and frame.count("\n") == 4 and frame.endswith("\n\n")
+    [(n, kind, data)] = parse_frames(frame)
+    assert (n, kind, data["delta"], data["path"]) == (7, "chunk", hostile, ["content"])
+    assert decode_sse(encode_event(1, Result("final_result", {"x": float("inf")})))[0][2] == {
+        "result": {"x": None}}
+    err = decode_sse(encode_event(2, RunError(ModelError("x", status=503))))[0][2]
+    assert err == {"type": "ModelError", "message": "the model provider failed (HTTP 503)"}
+    from fieldstream.agents import StreamError
+
+    with pytest.raises(ValueError, match="not sent"):
+        encode_event(3, StreamError("think", ModelError("x")))
+    assert encode_event(1, StreamStart("think")) == (
+        'id: 1\nevent: stream_start\ndata: {"call_type":"think"}\n\n')
+
+
+def make_app(agent: Agent | None = None, factory: Any = None) -> FastAPI:
     app = FastAPI()
 
     @app.get("/story")
     async def story(q: str, request: Request) -> Any:
-        return sse_response(agent, q, request=request)
+        return sse_response(factory() if factory else agent, q, request=request)
 
     return app
+
+
+def test_lone_surrogate_and_line_separators_in_model_text_end_in_a_normal_result_over_http() -> None:
+    # "A\ud800B" is legal JSON; its lone surrogate streams in chunk frames before the schema layer
+    # rejects the string (pydantic refuses lone surrogates), then the retry's answer is accepted.
+    surrogate = '{"title": "A\\ud800B", "content": "c", "moral": "m", "tags": [], "year": 2000}'
+    story = ('{"title": "t", "content": "one\u2028two\u2029three\u0085four\\r\\nevent: result\\n'
+             'data: {}\\n\\n", "moral": "m", "tags": ["x"], "year": 2000}')
+    expected = json.loads(story)  # the oracle
+
+    def factory() -> Agent:
+        return Agent(name="U", output_schema=Story, max_output_retries=1,
+                     model=OfflineModel(pace=0, script=[THINK, surrogate, story]))
+
+    with serve(make_app(factory=factory)) as url, httpx.Client(timeout=30) as client:
+        raw = client.get(f"{url}/story", params={"q": "x"}).content
+        with client.stream("GET", f"{url}/story", params={"q": "x"}) as resp:
+            frames = frames_of(resp)
+    assert raw.isascii() and b"\\ud800" in raw and b"\\u2028" in raw
+    assert "A\ud800" in "".join(d["delta"] for _, t, d in frames if t == "chunk" and d["path"] == ["title"])
+    assert frames[-1][1] == "result" and frames[-1][2]["result"] == expected
+    assert [i for i, _, _ in frames] == list(range(1, len(frames) + 1))
+    assert [t for _, t, _ in frames].count("result") == 1 and "error" not in [t for _, t, _ in frames]
 
 
 def test_fifty_concurrent_sse_clients_get_their_own_unmixed_streams() -> None:
     agent = Agent(name="S", output_schema=Story, enable_streaming=True, model=OfflineModel(pace=0))
 
-    Frames = list[tuple[int, str, dict[str, Any]]]
-
-    async def client_run(client: httpx.AsyncClient, url: str, i: int) -> Frames:
+    async def client_run(client: httpx.AsyncClient, url: str, i: int) -> list[Frame]:
         async with client.stream("GET", f"{url}/story", params={"q": f"query {i}"}) as resp:
             assert resp.status_code == 200
-            return parse_frames("".join([t async for t in resp.aiter_text()]))
+            return [f async for f in aiter_frames(resp)]
 
-    async def main(url: str) -> list[Frames]:
+    async def main(url: str) -> list[list[Frame]]:
         limits = httpx.Limits(max_connections=60)
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             return await asyncio.gather(*(client_run(client, url, i) for i in range(50)))
@@ -161,13 +244,43 @@ def test_client_disconnect_cancels_the_agent_and_closes_the_model_stream() -> No
     agent = Agent(name="D", model=model)
     with serve(make_app(agent)) as url, httpx.Client(timeout=30) as client:
         with client.stream("GET", f"{url}/story", params={"q": "x"}) as resp:
-            seen = ""
-            for text in resp.iter_text():
-                seen += text
-                if seen.count("event: chunk") >= 3:
+            seen: list[str] = []
+            for _, kind, _ in iter_frames(resp):
+                seen.append(kind)
+                if seen.count("chunk") >= 3:
                     break
         assert model.closed.wait(10)
-    assert "event: stream_start" in seen
+    assert seen[0] == "stream_start"
+
+
+def test_a_send_failure_ends_the_run_and_closes_the_model_stream() -> None:
+    model = EndlessModel()
+    sent: list[int] = []
+
+    class FailingSend:
+        """ASGI middleware whose ``send`` breaks after three body messages (a dead connection)."""
+
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            async def broken(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.body":
+                    sent.append(len(message.get("body", b"")))
+                    if len(sent) > 3:
+                        raise OSError("connection reset by peer")
+                await send(message)
+
+            await self.app(scope, receive, broken)
+
+    app = make_app(Agent(name="F", model=model))
+    app.add_middleware(FailingSend)
+    with serve(app) as url, httpx.Client(timeout=30) as client:
+        with pytest.raises(httpx.HTTPError), client.stream("GET", f"{url}/story", params={"q": "x"}) as resp:
+            for _ in resp.iter_bytes():
+                pass
+        assert model.closed.wait(10), "the run went on after the send failed"
+    assert len(sent) == 4
 
 
 def test_event_stream_closed_early_cancels_the_run() -> None:
@@ -184,3 +297,27 @@ def test_event_stream_closed_early_cancels_the_run() -> None:
 
     assert asyncio.run(main()) == set()
     assert model.closed.is_set()
+
+
+def test_an_output_field_named_final_result_streams_under_its_own_path() -> None:
+    class Out(BaseModel):
+        final_result: str
+        note: str
+
+    answer = '{"final_result": "the answer is forty-two", "note": "n"}'
+    agent = Agent(name="F", output_schema=Out, model=OfflineModel(pace=0, script=[THINK, answer]))
+    frames = parse_frames(asyncio.run(collect(agent, "q")))
+    chunks = [d for _, t, d in frames if t == "chunk" and d["call_type"] == "final_result"]
+    assert "".join(d["delta"] for d in chunks if d["path"] == ["final_result"]) == "the answer is forty-two"
+    assert frames[-1][2]["result"] == json.loads(answer)
+
+
+def test_errors_before_any_call_get_an_error_frame_with_id_1() -> None:
+    class Query(BaseModel):
+        topic: str
+
+    agent = Agent(name="I", input_schema=Query, model=OfflineModel(pace=0))
+    frames = parse_frames(asyncio.run(collect(agent, {"nope": "x"})))  # type: ignore[arg-type]
+    assert frames == [(1, "error", {"type": "ValidationError",
+                                    "message": "the input does not match the agent's input schema"})]
+    assert issubclass(OutputValidationError, Exception)

@@ -9,13 +9,11 @@ assertion does not depend on timing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import socket
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,34 +24,27 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from fieldstream._cli_story import RunState, StoryOutput, parse_sse  # noqa: E402
+from fieldstream._demo import StoryOutput, make_agent  # noqa: E402
+from fieldstream.agents import ModelError  # noqa: E402
 from fieldstream.web import STATIC_DIR  # noqa: E402
 from fieldstream.web.app import create_app  # noqa: E402
-from support.web import STORY, agents_available, fake_frames  # noqa: E402
-
-NO_AGENTS = "the agents layer (fieldstream.agents.sse) is not installed"
+from support.web import STORY, THINK, decode_sse, scripted_agent, story_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("FIELDSTREAM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SEED = 11
 
 
-def _frames_of(body: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for raw in body.replace("\r\n", "\n").split("\n\n"):
-        parsed = parse_sse(raw)
-        if parsed is not None:
-            out.append(parsed)
-    return out
+def scripted_app(**kw: Any) -> Any:
+    return create_app(agent=lambda: scripted_agent(**kw))
 
 
 # ---------------------------------------------------------------------------------------------- routes
 
 
 def test_page_is_self_contained_html_without_external_resources() -> None:
-    client = TestClient(create_app(frames=lambda q: fake_frames()))
+    client = TestClient(scripted_app())
     resp = client.get("/")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
@@ -62,56 +53,64 @@ def test_page_is_self_contained_html_without_external_resources() -> None:
     # offline: no script, style, font or image is fetched from anywhere but this app
     for needle in ("http://", "https://", "//cdn", "<script src", "<link"):
         assert needle not in html, needle
+    # the page reads path arrays; it never parses json_path back
+    assert "data.json_path" not in html and "data.path" in html
 
 
 def test_schema_endpoint_returns_the_output_models_json_schema() -> None:
-    client = TestClient(create_app(frames=lambda q: fake_frames()))
+    client = TestClient(scripted_app())
     assert client.get("/api/schema").json() == StoryOutput.model_json_schema(by_alias=True)
 
 
-def test_run_endpoint_streams_the_sources_frames_as_event_stream() -> None:
-    seen: list[str] = []
-
-    def source(query: str) -> AsyncIterator[str]:
-        seen.append(query)
-        return fake_frames()
-
-    client = TestClient(create_app(frames=source))
-    with client.stream("GET", "/api/run", params={"query": "a fable, please"}) as resp:
-        assert resp.status_code == 200
-        assert resp.headers["content-type"].startswith("text/event-stream")
-        body = "".join(resp.iter_text())
-    assert seen == ["a fable, please"]
-
-    async def collect() -> str:
-        return "".join([f async for f in fake_frames()])
-
-    assert body == asyncio.run(collect())
-    frames = _frames_of(body)
-    assert frames[-1] == ("result", {"result": STORY})
-    state = RunState.for_model(StoryOutput)
-    for ev, data in frames:
-        state.apply(ev, data)
-    assert {name: v.value for name, v in state.fields.items()} == STORY
+def test_run_endpoint_streams_the_encoders_frames_of_a_fresh_agent_per_request() -> None:
+    client = TestClient(scripted_app())
+    bodies = []
+    for query in ("a fable, please", "again"):  # a fresh scripted agent per request
+        with client.stream("GET", "/api/run", params={"query": query}) as resp:
+            assert resp.status_code == 200
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            bodies.append("".join(resp.iter_text()))
+    assert bodies[0] == bodies[1] and bodies[0].isascii()
+    frames = decode_sse(bodies[0])
+    assert frames[-1][1:] == ("result", {"result": STORY})
+    assert [n for n, _, _ in frames] == list(range(1, len(frames) + 1))
+    streamed: dict[tuple[Any, ...], str] = {}
+    for _, ev, data in frames:
+        if ev == "chunk" and data["call_type"] == "final_result":
+            streamed[tuple(data["path"])] = streamed.get(tuple(data["path"]), "") + data["delta"]
+    assert streamed == {("title",): STORY["title"], ("content",): STORY["content"],
+                        ("moral",): STORY["moral"],
+                        **{("characters", i): c for i, c in enumerate(STORY["characters"])}}
+    think = "".join(d["delta"] for _, ev, d in frames if ev == "chunk" and d["call_type"] == "think")
+    assert think == THINK
 
 
-@pytest.mark.skipif(not agents_available(), reason=NO_AGENTS)
+def test_run_endpoint_error_frame_is_safe_unless_debug() -> None:
+    secret = ModelError('HTTP 500 from http://admin:hunter2@10.0.0.7/v1: {"key": "sk-live-1234"}', status=500)
+    for debug in (False, True):
+        app = create_app(agent=lambda: scripted_agent(fail=secret), debug=debug)
+        body = TestClient(app).get("/api/run", params={"query": "q"}).text
+        *_, (_, ev, data) = decode_sse(body)
+        assert ev == "error"
+        assert ("hunter2" in body) is debug and ("sk-live" in body) is debug
+        if not debug:
+            assert data == {"type": "ModelError", "message": "the model provider failed (HTTP 500)"}
+
+
 def test_run_endpoint_with_the_offline_agent_ends_with_a_result_that_validates() -> None:
-    client = TestClient(create_app(model="offline", seed=SEED, pace=0.0))
+    client = TestClient(create_app(model="offline", seed=11, pace=0.0))
     with client.stream("GET", "/api/run", params={"query": "Write a fable"}) as resp:
         assert resp.status_code == 200
         body = "".join(resp.iter_text())
-    frames = _frames_of(body)
-    kinds = [ev for ev, _ in frames]
+    frames = decode_sse(body)
+    kinds = [ev for _, ev, _ in frames]
     assert "chunk" in kinds and kinds[-1] == "result", kinds[-5:]
-    result = frames[-1][1]["result"]
+    result = frames[-1][2]["result"]
     StoryOutput.model_validate(result)
-    # the streamed deltas of each string field concatenate to its final value
     streamed: dict[str, str] = {}
-    for ev, data in frames:
-        if ev == "chunk" and data.get("call_type") == "final_result":
-            path = str(data["json_path"]).removeprefix("final_result.").removeprefix("$.")
-            streamed[path] = streamed.get(path, "") + data["delta"]
+    for _, ev, data in frames:
+        if ev == "chunk" and data.get("call_type") == "final_result" and len(data["path"]) == 1:
+            streamed[data["path"][0]] = streamed.get(data["path"][0], "") + data["delta"]
     for key in ("title", "content", "moral"):
         assert streamed.get(key) == result[key]
 
@@ -255,20 +254,24 @@ def _screenshot_path(tmp_path: Path) -> Path:
 
 @pytest.mark.browser
 def test_page_fills_fields_progressively_and_ends_with_the_streamed_result(tmp_path: Path) -> None:
-    app = create_app(frames=lambda q: fake_frames(delay=0.005))
-    shot = tmp_path / "screenshot.png" if agents_available() else _screenshot_path(tmp_path)
+    app = scripted_app(pace=0.003)
+    shot = _screenshot_path(tmp_path)
     snaps, final, result, think = _run_in_browser(app, tmp_path, shot)
     assert result == STORY
     _assert_progressive(snaps, STORY)
     assert {k: v["value"] for k, v in final.items()} == STORY
     assert all(v["state"] == "done" for v in final.values())
-    assert think == "I should write a fable. "
+    assert think == THINK
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.browser
 def test_page_marks_an_invalid_field_and_shows_the_error(tmp_path: Path) -> None:
-    app = create_app(frames=lambda q: fake_frames(invalid="moral"))
+    from fieldstream.agents import OfflineModel
+
+    bad = json.dumps({**STORY, "moral": 5})
+    app = create_app(agent=lambda: make_agent(OfflineModel(pace=0.001, script=story_script(bad)),
+                                              max_output_retries=0))
     _, final, result, _ = _run_in_browser(app, tmp_path, tmp_path / "shot.png")
     assert result is None
     assert final["moral"]["state"] == "invalid"
@@ -276,16 +279,72 @@ def test_page_marks_an_invalid_field_and_shows_the_error(tmp_path: Path) -> None
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not agents_available(), reason=NO_AGENTS)
-def test_page_with_the_offline_agent_shows_the_typed_result(tmp_path: Path) -> None:
-    from fieldstream._cli_story import make_agent
+def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_path: Path) -> None:
+    from pydantic import BaseModel
 
-    app = create_app(model="offline", seed=SEED, pace=0.002)
-    query = "Write a short fable about a patient tortoise"
-    snaps, final, result, _ = _run_in_browser(app, tmp_path, _screenshot_path(tmp_path), query)
-    # oracle: the same agent (same seed, same query) run in-process returns the typed result
-    typed = asyncio.run(make_agent("offline", seed=SEED, pace=0.0).process(query))
-    assert isinstance(typed, StoryOutput)
-    assert result == typed.model_dump(mode="json")
-    assert {k: v["value"] for k, v in final.items()} == typed.model_dump(mode="json")
-    _assert_progressive(snaps, typed.model_dump(mode="json"))
+    from fieldstream.agents import OfflineModel
+
+    class Out(BaseModel):
+        final_result: str
+        content: str
+        title: str
+        moral: str
+        characters: list[str]
+
+    hostile = "a\u2028event: error\u2028data: {}\u2028\u2028b\u0085c\r\nevent: result\n\ndata: x\n\nd"
+    answer = {"final_result": "forty-two", "content": hostile, "title": "T", "moral": "M",
+              "characters": ["x"]}
+    app = create_app(output_schema=Out, agent=lambda: make_agent(
+        OfflineModel(pace=0.002, script=story_script(answer)), output_schema=Out))
+    snaps, final, result, _ = _run_in_browser(app, tmp_path, tmp_path / "shot.png")
+    assert result == answer
+    assert final["final_result"]["state"] == "done" and final["final_result"]["value"] == "forty-two"
+    # rendered live (before the result frame) under its own name
+    assert any(s.get("final_result", {}).get("text") for s in snaps)
+    assert final["content"]["value"] == hostile.replace("\r\n", "\n").replace("\r", "\n") or \
+        final["content"]["value"] == hostile
+
+
+@pytest.mark.browser
+def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp_path: Path) -> None:
+    """The page's SSEParser against the project's Python decoder (httpx-sse) as the oracle."""
+    import random
+
+    import httpx
+    from httpx_sse import EventSource
+
+    sync_playwright = _browser_or_skip()
+    # (httpx-sse dispatches an empty event for a blank line after a lone comment once an id was seen,
+    # where the spec dispatches nothing; our frames never have lone comments, so none is tested)
+    body = ('id: 1\nevent: chunk\ndata: {"delta":"a\\u2028b"}\n\n: a comment\n'
+            'event: field\ndata: line one\ndata: line two\n\ndata\n\nevent: result\ndata:  two spaces\n\n'
+            'event: x\ndata: \u2028raw separator\u0085 stays\n\n')
+    texts = [body, body.replace("\n", "\r\n"), body.replace("\n", "\r")]
+
+    def oracle(text: str) -> list[list[str]]:
+        resp = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=text.encode())
+        return [[sse.event or "message", sse.data] for sse in EventSource(resp).iter_sse()]
+
+    rng = random.Random(7)
+    cases = []
+    for text in texts:
+        for _ in range(20):
+            cuts = sorted(rng.sample(range(1, len(text)), 6))
+            cases.append((text, [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]))
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    with sync_playwright() as pw:
+        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content(html)
+            got = page.evaluate("""(cases) => cases.map((pieces) => {
+                const out = [];
+                const p = new SSEParser((type, data) => out.push([type, data]));
+                for (const piece of pieces) p.push(piece);
+                return out;
+            })""", [pieces for _, pieces in cases])
+        finally:
+            browser.close()
+    for (text, _), events in zip(cases, got, strict=True):
+        assert events == oracle(text), repr(text[:40])

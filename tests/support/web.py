@@ -1,78 +1,79 @@
-"""Helpers shared by the CLI/web tests (no tests here).
+"""Helpers shared by the agents/CLI/web tests (no tests here).
 
-``fake_frames`` produces SSE frames in the documented format of
-``fieldstream.agents.sse.event_stream`` from a fixed result, by streaming its JSON through the core
-parser in small deltas. It lets the renderers be tested independently of the agents layer (whose
-real offline model is used too, when it is installed: see ``agents_available``).
+Frames always come from the real encoder (an agent with a scripted offline model behind
+``fieldstream.agents.sse``), and they are always read with the project's one SSE decoder,
+``httpx-sse`` (:func:`decode_sse`, :func:`aiter_frames`), never split by hand.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import json
-from collections.abc import AsyncIterator
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import fieldstream
+import httpx
+from httpx_sse import EventSource
 
-STORY = {
-    "title": "The Tortoise and the Lantern",
-    "characters": ["Tortoise", "Hare", "Owl"],
-    "content": "Every night the tortoise carried a lantern up the hill, slowly, so the owl could read.",
-    "moral": "Steady kindness lights more than a quick flame.",
-}
+from fieldstream._demo import STORY, THINK, make_agent, scripted_model, story_script
+from fieldstream.agents import Agent
+
+__all__ = ["STORY", "THINK", "Frame", "aiter_frames", "decode_sse", "frames_of", "iter_frames",
+           "scripted_agent", "serve", "story_script"]
+
+Frame = tuple[int, str, dict[str, Any]]
 
 
-def agents_available() -> bool:
-    """True when the agents layer with its SSE adapter and offline model can be imported."""
+def decode_sse(text: str) -> list[Frame]:
+    """``(id, event, data)`` of every frame in ``text`` (httpx-sse's decoder, spec line rules)."""
+    resp = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=text.encode("utf-8"))
+    return [(int(sse.id), sse.event, json.loads(sse.data)) for sse in EventSource(resp).iter_sse()]
+
+
+def iter_frames(resp: httpx.Response) -> Iterator[Frame]:
+    """The frames of a streamed response, one by one as they arrive."""
+    for sse in EventSource(resp).iter_sse():
+        yield int(sse.id), sse.event, json.loads(sse.data)
+
+
+def frames_of(resp: httpx.Response) -> list[Frame]:
+    """All frames of a streamed response."""
+    return list(iter_frames(resp))
+
+
+async def aiter_frames(resp: httpx.Response) -> AsyncIterator[Frame]:
+    async for sse in EventSource(resp).aiter_sse():
+        yield int(sse.id), sse.event, json.loads(sse.data)
+
+
+def scripted_agent(story: dict[str, Any] | str = STORY, *, pace: float = 0.0,
+                   fail: BaseException | None = None, retries: int = 0, **kw: Any) -> Agent:
+    """The demo agent on a scripted model that streams ``story`` (raw JSON text when a string)."""
+    return make_agent(scripted_model(story, pace=pace, fail=fail, **kw), max_output_retries=retries)
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL (no slash)."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
     try:
-        return (importlib.util.find_spec("fieldstream.agents") is not None
-                and importlib.util.find_spec("fieldstream.agents.sse") is not None)
-    except (ImportError, ValueError):
-        return False
-
-
-def frame(n: int, event: str, data: dict[str, Any]) -> str:
-    return f"id: {n}\nevent: {event}\ndata: {json.dumps(data)}\n\n"
-
-
-async def fake_frames(result: dict[str, Any] = STORY, *, think: str = "I should write a fable. ",
-                      chunk: int = 4, delay: float = 0.0, invalid: str | None = None,
-                      fail: bool = False) -> AsyncIterator[str]:
-    """Frames of a run that thinks ``think`` then streams ``result`` in ``chunk``-character deltas."""
-    n = 0
-
-    def nxt(event: str, data: dict[str, Any]) -> str:
-        nonlocal n
-        n += 1
-        return frame(n, event, data)
-
-    yield nxt("stream_start", {"call_type": "think"})
-    for i in range(0, len(think), chunk):
-        yield nxt("chunk", {"call_type": "think", "delta": think[i:i + chunk], "json_path": ""})
-        await asyncio.sleep(delay)
-    yield nxt("stream_end", {"call_type": "think"})
-    yield nxt("stream_start", {"call_type": "final_result"})
-    if fail:
-        yield nxt("error", {"message": "the model went away", "type": "ConnectionError"})
-        return
-    text = json.dumps(result)
-    parser = fieldstream.Parser()
-    for i in range(0, len(text), chunk):
-        for ev in parser.feed(text[i:i + chunk]):
-            if isinstance(ev, fieldstream.StringDelta):
-                yield nxt("chunk", {"call_type": "final_result", "delta": ev.delta,
-                                    "json_path": "final_result." + ev.dotted})
-            elif isinstance(ev, fieldstream.ValueDone) and 1 <= len(ev.path) <= 2:
-                bad = invalid is not None and ev.path == (invalid,)
-                errors = [{"msg": "not good enough", "type": "value_error"}] if bad else []
-                yield nxt("field", {"call_type": "final_result", "json_path": "final_result." + ev.dotted,
-                                    "value": ev.value, "valid": not bad, "errors": errors})
-        await asyncio.sleep(delay)
-    parser.close()
-    yield nxt("stream_end", {"call_type": "final_result"})
-    if invalid is not None:
-        yield nxt("error", {"message": f"validation failed at {invalid}", "type": "SchemaError"})
-        return
-    yield nxt("result", {"result": result})
+        for _ in range(1000):
+            if server.started:
+                break
+            thread.join(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

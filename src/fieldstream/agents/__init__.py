@@ -5,7 +5,14 @@
 
 ``Agent``, ``@hook``, ``@tool``, ``AgentContext`` follow the agents SDK streaming page; models are
 :class:`OpenAIChatModel` (any OpenAI-compatible endpoint) and :class:`OfflineModel` (no key, no
-network). Server-sent events: :mod:`fieldstream.agents.sse`. See ``docs/agents.md``.
+network). :meth:`Agent.stream` yields typed events (:class:`StreamStart`, :class:`Chunk`,
+:class:`Field`, :class:`StreamEnd`, :class:`StreamError`, :class:`Result`; :class:`RunError` is what
+the encoders make of a failed run). Server-sent events: :mod:`fieldstream.agents.sse`. See
+``docs/agents.md``.
+
+Layout: ``_agent.py`` (the loop), ``_call.py`` (one streamed model call), ``_events.py``,
+``_hooks.py``, ``_tools.py``, ``_safe.py`` (public error messages), ``_sse.py`` (the encoder),
+``models/`` (protocol, resolution, providers), ``base/context.py`` (SDK import path).
 
 Exceptions (all in the one tree rooted at :class:`fieldstream.FieldstreamError`): :class:`AgentError`
 (base) > :class:`OutputValidationError` (output still invalid after retries), :class:`ModelError`
@@ -14,13 +21,14 @@ Exceptions (all in the one tree rooted at :class:`fieldstream.FieldstreamError`)
 """
 
 from .._errors import AgentError, HookError, ModelError, OutputValidationError
-from ._agent import Agent, AgentEvent
+from ._agent import Agent
+from ._events import AgentEvent, Chunk, Field, Result, RunError, StreamEnd, StreamError, StreamStart
 from ._hooks import HOOK_EVENTS, Hook, hook
-from ._models import Message, Model, resolve_model
-from ._offline import OfflineModel
-from ._openai import OpenAIChatModel
 from ._tools import Tool, tool
 from .base.context import AgentContext, Usage
+from .models import Message, Model, resolve_model
+from .models._offline import OfflineModel
+from .models._openai import OpenAIChatModel
 
 __all__ = [
     "HOOK_EVENTS",
@@ -28,6 +36,8 @@ __all__ = [
     "AgentContext",
     "AgentError",
     "AgentEvent",
+    "Chunk",
+    "Field",
     "Hook",
     "HookError",
     "Message",
@@ -36,6 +46,11 @@ __all__ = [
     "OfflineModel",
     "OpenAIChatModel",
     "OutputValidationError",
+    "Result",
+    "RunError",
+    "StreamEnd",
+    "StreamError",
+    "StreamStart",
     "Tool",
     "Usage",
     "hook",

@@ -12,40 +12,23 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Optional
 
 from pydantic import BaseModel, Field, create_model
-from pydantic_core import to_jsonable_python
 
-from .._errors import ModelError, OutputValidationError, StreamError
-from .._events import StringDelta
-from .._path import Path, to_dotted
-from ..schema import FieldDone, FieldInvalid, SchemaError, SchemaStream
+from .. import SchemaError
+from .._errors import OutputValidationError
+from ._call import BadOutput, Run, Sink, stream_call
+from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager
-from ._models import Message, Model, resolve_model
 from ._tools import Tool
-from .base.context import AgentContext, Usage
+from .base.context import AgentContext
+from .models import Message, Model, resolve_model
 
-__all__ = ["Agent", "AgentEvent"]
+__all__ = ["Agent"]
 
 log = logging.getLogger("fieldstream.agents")
-
-
-@dataclass(frozen=True)
-class AgentEvent:
-    """One event of :meth:`Agent.stream` (the same types and data as the SSE frames).
-
-    ``type``: ``stream_start``, ``chunk``, ``field``, ``stream_end``, ``stream_error`` or ``result``;
-    ``data``: JSON-ready dict; ``result``: the typed result (``result`` events only).
-    """
-
-    type: str
-    data: dict[str, Any]
-    result: Any = None
-
 
 _THINK_PROMPT = ("Think about the next step: reason, list the tool calls you need now, and set "
                  "is_complete when you can answer.")
@@ -58,72 +41,6 @@ class _Text(BaseModel):
 class _ToolCall(BaseModel):
     name: str
     parameters: dict[str, Any] = Field(default_factory=dict)
-
-
-class _BadOutput(Exception):
-    def __init__(self, error: SchemaError | StreamError, text: str) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.text = text
-
-
-def jsonable(value: Any) -> Any:
-    """JSON-ready form of a result or field value (models dumped in JSON mode)."""
-    return to_jsonable_python(value, fallback=repr)
-
-
-class _Batcher:
-    """Coalesce consecutive deltas of one path for up to ``ms`` milliseconds / ``chars`` characters."""
-
-    def __init__(self, ms: float | None, chars: int | None) -> None:
-        self.ms = ms
-        self.chars = chars
-        self.path: Path | None = None
-        self.parts: list[str] = []
-        self.size = 0
-        self.started = 0.0
-
-    @property
-    def active(self) -> bool:
-        return self.ms is not None or self.chars is not None
-
-    def remaining(self) -> float:
-        assert self.ms is not None
-        return max(0.0, self.started + self.ms / 1000 - time.monotonic())
-
-    def add(self, path: Path, delta: str) -> list[tuple[Path, str]]:
-        if not self.active:
-            return [(path, delta)]
-        out = self.flush() if self.path != path else []
-        if not self.parts:
-            self.path = path
-            self.started = time.monotonic()
-        self.parts.append(delta)
-        self.size += len(delta)
-        if (self.chars is not None and self.size >= self.chars) or (
-                self.ms is not None and time.monotonic() - self.started >= self.ms / 1000):
-            out.extend(self.flush())
-        return out
-
-    def flush(self) -> list[tuple[Path, str]]:
-        if not self.parts:
-            return []
-        assert self.path is not None
-        out = [(self.path, "".join(self.parts))]
-        self.parts = []
-        self.size = 0
-        self.path = None
-        return out
-
-
-Sink = Callable[[AgentEvent], Awaitable[None]]
-
-
-@dataclass
-class _Run:
-    ctx: AgentContext
-    sink: Sink | None
-    messages: list[Message] = field(default_factory=list)
 
 
 class Agent:
@@ -189,18 +106,24 @@ class Agent:
 
     async def process(self, input: Any) -> Any:
         """Run the agent on ``input``; return the ``output_schema`` instance (or a string)."""
-        return await self._run(input, None)
+        result, _ = await self._run(input, None)
+        return result
 
     async def stream(self, input: Any) -> AsyncIterator[AgentEvent]:
-        """Run the agent and yield its stream events, then one ``result`` event.
+        """Run the agent and yield its typed events (:mod:`fieldstream.agents` ``StreamStart``,
+        ``Chunk``, ``Field``, ``StreamEnd``, ``StreamError``), then one :class:`Result`.
 
-        Exceptions of the run are raised after the events that preceded them. Closing the iterator
-        early (``break``, ``aclose()``, cancellation) cancels the run and waits for its cleanup.
+        Events are handed over one at a time: the run waits until the consumer asks for the next
+        one, so a slow consumer holds at most one event (and ``Chunk.partial()`` called while
+        handling an event sees that event's state). Exceptions of the run are raised after the
+        events that preceded them. Closing the iterator early (``break``, ``aclose()``,
+        cancellation) cancels the run and waits for its cleanup.
         """
         queue: asyncio.Queue[AgentEvent | None] = asyncio.Queue()
 
         async def sink(ev: AgentEvent) -> None:
             queue.put_nowait(ev)
+            await queue.join()  # rendezvous: resume when the consumer asks for the next event
 
         task = asyncio.create_task(self._run(input, sink))
         task.add_done_callback(lambda _t: queue.put_nowait(None))
@@ -209,9 +132,12 @@ class Agent:
                 ev = await queue.get()
                 if ev is None:
                     break
-                yield ev
-            result = await task
-            yield AgentEvent("result", {"result": jsonable(result)}, result)
+                try:
+                    yield ev
+                finally:
+                    queue.task_done()
+            result, call_type = await task
+            yield Result(call_type, result)
         finally:
             if not task.done():
                 task.cancel()
@@ -246,21 +172,21 @@ class Agent:
 
     # ------------------------------------------------------------------ the loop
 
-    async def _run(self, input: Any, sink: Sink | None) -> Any:
+    async def _run(self, input: Any, sink: Sink | None) -> tuple[Any, str]:
         if self.input_schema is not None and not isinstance(input, self.input_schema):
             input = self.input_schema.model_validate(input)
         ctx = AgentContext(agent_name=self.name, input=input)
-        run = _Run(ctx, sink)
+        run = Run(ctx, sink)
         await self.hooks.fire("agent_start", ctx, input=input)
         try:
-            result = await self._loop(run)
+            result, call_type = await self._loop(run)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             await self.hooks.fire("agent_error", ctx, error=exc)
             raise
         await self.hooks.fire("agent_end", ctx, result=result)
-        return result
+        return result, call_type
 
     def _system_prompt(self) -> str:
         parts = [f"You are {self.name}." + (f" {self.description}" if self.description else "")]
@@ -272,7 +198,8 @@ class Agent:
         parts.append("Always answer with one JSON object that matches the given JSON schema.")
         return "\n".join(parts)
 
-    async def _loop(self, run: _Run) -> Any:
+    async def _loop(self, run: Run) -> tuple[Any, str]:
+        """The think -> tools loop; returns the result and the call type that produced it."""
         ctx = run.ctx
         inp = ctx.input
         text = inp.model_dump_json() if isinstance(inp, BaseModel) else (
@@ -300,16 +227,16 @@ class Agent:
             if not calls or thought.is_complete:
                 final = thought.final_result
                 if final is not None and not calls:
-                    return final
+                    return final, "think"
                 break
         else:
             log.warning("agent %r reached max_iterations=%d; asking for the result", self.name,
                         self.max_iterations)
         step = [*messages, {"role": "user", "content": "Now write the final result."}]
         value, _ = await self._call(run, "final_result", step, self._result_type, self.result_schema())
-        return value.content if self._result_type is _Text else value
+        return (value.content if self._result_type is _Text else value), "final_result"
 
-    async def _run_tool(self, run: _Run, call: _ToolCall, index: int) -> dict[str, Any]:
+    async def _run_tool(self, run: Run, call: _ToolCall, index: int) -> dict[str, Any]:
         ctx = run.ctx
         kw = {"tool_name": call.name, "parameters": call.parameters, "call_index": index}
         await self.hooks.fire("tool_call", ctx, **kw)
@@ -326,14 +253,14 @@ class Agent:
         await self.hooks.fire("tool_result", ctx, result=result, **kw)
         return {"tool": call.name, "parameters": call.parameters, "result": jsonable(result)}
 
-    async def _call(self, run: _Run, call_type: str, messages: list[Message], tp: type[BaseModel],
+    async def _call(self, run: Run, call_type: str, messages: list[Message], tp: type[BaseModel],
                     schema: dict[str, Any]) -> tuple[Any, str]:
         """One model call with bounded retries on invalid output; returns (validated value, raw text)."""
         msgs = list(messages)
         for attempt in range(self.max_output_retries + 1):
             try:
-                return await self._stream_once(run, call_type, msgs, tp, schema, attempt)
-            except _BadOutput as bad:
+                return await stream_call(self, run, call_type, msgs, tp, schema, attempt)
+            except BadOutput as bad:
                 err = bad.error
                 if isinstance(err, SchemaError):
                     errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in err.errors]
@@ -350,134 +277,3 @@ class Agent:
                         {"role": "user", "content": "Your answer was invalid and was rejected: "
                          f"{detail}. Answer again with one complete JSON object that matches the schema."}]
         raise AssertionError("unreachable")
-
-    async def _emit(self, run: _Run, type_: str, data: dict[str, Any]) -> None:
-        if run.sink is not None:
-            await run.sink(AgentEvent(type_, data))
-
-    async def _stream_once(self, run: _Run, call_type: str, messages: list[Message], tp: type[BaseModel],
-                           schema: dict[str, Any], attempt: int) -> tuple[Any, str]:
-        ctx = run.ctx
-        hooks_on = self.enable_streaming  # streaming hooks; agent.stream() sees the events regardless
-        streaming = hooks_on or run.sink is not None
-        hooks = self.hooks
-        await hooks.fire("llm_call", ctx, call_type=call_type, messages=messages, attempt=attempt)
-        if streaming:
-            if hooks_on:
-                await hooks.fire("stream_start", ctx, call_type=call_type)
-            await self._emit(run, "stream_start", {"call_type": call_type})
-        ss = SchemaStream(tp)
-        text: list[str] = []
-        batcher = _Batcher(self.stream_batch_ms, self.stream_batch_chars)
-
-        async def chunks(pairs: list[tuple[Path, str]]) -> None:
-            for path, delta in pairs:
-                dotted = to_dotted(path)
-                chunk_data = {"delta": delta, "json_path": dotted, "call_type": call_type, "path": path,
-                              "iteration": ctx.iteration, "attempt": attempt}
-                if hooks_on:
-                    await hooks.fire("stream_chunk", ctx, chunk_data=chunk_data, call_type=call_type)
-                await self._emit(run, "chunk", {"call_type": call_type, "delta": delta, "json_path": dotted})
-
-        async def fieldev(path: Path, value: Any, errors: list[dict[str, Any]] | None) -> None:
-            await chunks(batcher.flush())
-            if not path:
-                return
-            data = {"call_type": call_type, "json_path": to_dotted(path),
-                    "value": jsonable(value), "valid": errors is None,
-                    "errors": None if errors is None else jsonable(errors)}
-            if hooks_on:
-                await hooks.fire("stream_field", ctx, field_data=data, call_type=call_type)
-            await self._emit(run, "field", data)
-
-        async def handle(evs: list[Any]) -> None:
-            if not streaming:
-                return
-            for ev in evs:
-                if type(ev) is StringDelta:
-                    pairs = batcher.add(ev.path, ev.delta)
-                    if pairs:
-                        await chunks(pairs)
-                elif type(ev) is FieldDone:
-                    await fieldev(ev.path, ev.value, None)
-                elif type(ev) is FieldInvalid:
-                    await fieldev(ev.path, None, ev.errors)
-
-        gen = self.model.stream(messages, schema, name=call_type)
-        it = gen.__aiter__()
-        nxt: asyncio.Future[str | Usage] | None = None
-        usage = Usage()
-        try:
-            try:
-                while True:
-                    timed = streaming and bool(batcher.parts) and batcher.ms is not None
-                    if nxt is not None or timed:
-                        # a delta is buffered: wait for the next one at most until the batch is due
-                        if nxt is None:
-                            nxt = asyncio.ensure_future(it.__anext__())
-                        done, _ = await asyncio.wait({nxt}, timeout=batcher.remaining() if timed else None)
-                        if not done:
-                            await chunks(batcher.flush())
-                            continue
-                        fut, nxt = nxt, None
-                        try:
-                            item = fut.result()
-                        except StopAsyncIteration:
-                            break
-                    else:
-                        try:
-                            item = await it.__anext__()
-                        except StopAsyncIteration:
-                            break
-                    if isinstance(item, Usage):
-                        usage.add(item)
-                        continue
-                    text.append(item)
-                    await handle(ss.feed(item))
-                value = ss.close()  # the root is an object: its events all came from feed()
-            finally:
-                if nxt is not None:
-                    nxt.cancel()
-                    with contextlib.suppress(BaseException):
-                        await nxt
-                await gen.aclose()  # type: ignore[attr-defined]
-                ctx.usage.add(usage if usage.requests else Usage(requests=1))
-        except (SchemaError, StreamError) as exc:
-            if isinstance(exc, SchemaError):
-                await handle(exc.events)
-                reported = any(type(e) is FieldInvalid and e.path == exc.path for e in exc.events)
-                if exc.path and not reported:
-                    await fieldev(exc.path, None, exc.errors)
-            await chunks(batcher.flush())
-            await self._stream_error(run, call_type, exc, ss)
-            raise _BadOutput(exc, "".join(text)) from exc
-        except ModelError as exc:
-            await chunks(batcher.flush())
-            await self._stream_error(run, call_type, exc, ss)
-            raise
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await self._stream_error(run, call_type, exc, ss)
-            raise
-        await chunks(batcher.flush())
-        raw = "".join(text)
-        if streaming:
-            if hooks_on:
-                await hooks.fire("stream_end", ctx, call_type=call_type)
-            await self._emit(run, "stream_end", {"call_type": call_type})
-        await hooks.fire("llm_response", ctx, call_type=call_type, response=value, text=raw, usage=usage)
-        return value, raw
-
-    async def _stream_error(self, run: _Run, call_type: str, exc: BaseException, ss: SchemaStream) -> None:
-        """Report a failed call: ``stream_error`` with the partial value, then ``stream_end``."""
-        try:
-            partial = jsonable(ss.partial_dict)
-        except Exception:
-            partial = None
-        await self.hooks.fire("stream_error", run.ctx, error=exc, call_type=call_type, partial=partial)
-        await self._emit(run, "stream_error", {"call_type": call_type, "message": str(exc),
-                                               "type": type(exc).__name__, "partial": partial})
-        if self.enable_streaming:
-            await self.hooks.fire("stream_end", run.ctx, call_type=call_type)
-        await self._emit(run, "stream_end", {"call_type": call_type})

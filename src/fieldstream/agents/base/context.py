@@ -1,4 +1,8 @@
-"""Per-run state of an agent: one :class:`AgentContext` per ``process()`` call, never shared."""
+"""Per-run state of an agent: one :class:`AgentContext` per ``process()`` call, never shared.
+
+This module stays at ``fieldstream.agents.base.context`` for import compatibility with the agents SDK
+(its examples import ``AgentContext`` from here); new code can import it from :mod:`fieldstream.agents`.
+"""
 
 from __future__ import annotations
 

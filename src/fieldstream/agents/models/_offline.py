@@ -17,8 +17,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from ._models import Message, ModelError
-from .base.context import Usage
+from ..._errors import ModelError
+from ..base.context import Usage
+from . import Message
 
 __all__ = ["OfflineModel", "tokenize"]
 

@@ -1,4 +1,9 @@
-"""The model protocol, provider errors and model resolution (``model=``, ``FIELDSTREAM_MODEL``, offline)."""
+"""Models: the :class:`Model` protocol and :func:`resolve_model` (``model=``, ``FIELDSTREAM_MODEL``, offline).
+
+One module per provider: ``_offline.py`` (:class:`OfflineModel`, no key, no network) and ``_openai.py``
+(:class:`OpenAIChatModel`, any OpenAI-compatible endpoint). Providers are imported lazily by
+:func:`resolve_model`, so a new provider costs nothing until it is named.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any, Protocol, runtime_checkable
 
-from .._errors import ModelError
-from .base.context import Usage
+from ..._errors import ModelError
+from ..base.context import Usage
 
 __all__ = ["Message", "Model", "ModelError", "resolve_model"]
 

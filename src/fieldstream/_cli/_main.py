@@ -1,4 +1,7 @@
-"""The ``fieldstream`` command line: ``demo``, ``parse`` and ``serve``.
+"""The ``fieldstream`` command line: ``main``, the argument parser and the exit codes.
+
+One module per command (:mod:`.parse`, :mod:`.demo`, :mod:`.serve`), imported only when that
+command runs.
 
 Parsing uses argparse (stdlib); rendering uses rich, and the web demo fastapi/uvicorn. Those are
 imported only by the subcommands that need them, so ``fieldstream --help`` and ``fieldstream parse``
@@ -22,20 +25,16 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO
 
-from ._cli_parse import (
-    EXIT_DEPENDENCY,
-    EXIT_INVALID,
-    EXIT_OK,
-    EXIT_USAGE,
-    ParseOptions,
-    run_parse,
-)
-from ._errors import UsageError
+from .._errors import UsageError
 
 __all__ = ["EXIT_DEPENDENCY", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "build_parser",
            "main"]
 
-EXIT_INTERRUPTED = 130
+EXIT_OK = 0  #: success (the input was valid and validated against --schema; the run produced a result)
+EXIT_INVALID = 1  #: invalid / truncated JSON, a document that failed schema validation, a failed run
+EXIT_USAGE = 2  #: bad command line, unreadable file, --schema not importable
+EXIT_DEPENDENCY = 3  #: an optional dependency (pydantic, rich, fastapi, the agents layer) is missing
+EXIT_INTERRUPTED = 130  #: Ctrl-C
 
 _EPILOG = """\
 exit codes:
@@ -53,7 +52,7 @@ def _wrap(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for the whole command line (exposed for docs and tests)."""
-    from . import __version__
+    from .. import __version__
 
     root = argparse.ArgumentParser(
         prog="fieldstream",
@@ -76,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("query", nargs="?", default="Write a short fable about a patient tortoise",
                       help="what to ask the agent (default: a short fable)")
     demo.add_argument("--model", default=None,
-                      help="model to use, e.g. 'offline' (default, unless FIELDSTREAM_MODEL is set) or "
-                      "'openai:gpt-4o-mini' (needs that provider configured)")
+                      help="model to use, e.g. 'offline' (default, unless FIELDSTREAM_MODEL is set), "
+                      "'scripted' (a fixed story) or 'openai:gpt-4o-mini' (needs that provider configured)")
     demo.add_argument("--seed", type=int, default=7, help="seed of the offline model (default: 7)")
     demo.add_argument("--pace", type=float, default=None,
                       help="seconds between offline deltas (default: the model's own pace)")
@@ -127,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--model", default=None, help="model for the agent (default: offline)")
     serve.add_argument("--pace", type=float, default=None, help="seconds between offline deltas")
+    serve.add_argument("--debug", action="store_true",
+                       help="error frames carry the exception's real type and message (local use only: "
+                       "they can contain provider URLs and response bodies); always logged on stderr")
     return root
 
 
@@ -145,12 +147,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
         return EXIT_USAGE
     try:
         if args.command == "parse":
+            from .parse import ParseOptions, run_parse
+
             opts = ParseOptions(file=args.file, format=args.format, schema=args.schema, paths=args.paths,
                                 chunk=args.chunk, lenient=args.lenient, progress=args.progress)
             return run_parse(opts, out, err)
         if args.command == "demo":
             try:
-                from ._cli_demo import run_demo
+                from .demo import run_demo
             except ImportError as exc:
                 err.write(f"error: the demo needs the cli extra (pip install 'fieldstream[cli]'): {exc}\n")
                 return EXIT_DEPENDENCY
@@ -158,11 +162,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
                             plain=args.plain, width=args.width, out=out, err=err)
         if args.command == "serve":
             try:
-                from ._cli_serve import run_serve
+                from .serve import run_serve
             except ImportError as exc:
                 err.write(f"error: serve needs the cli extra (pip install 'fieldstream[cli]'): {exc}\n")
                 return EXIT_DEPENDENCY
-            return run_serve(host=args.host, port=args.port, model=args.model, pace=args.pace, err=err)
+            return run_serve(host=args.host, port=args.port, model=args.model, pace=args.pace, err=err,
+                             debug=args.debug)
     except UsageError as exc:
         err.write(f"fieldstream {args.command}: error: {exc}\n")
         return EXIT_USAGE

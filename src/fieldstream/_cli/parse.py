@@ -7,26 +7,32 @@ for ``--schema``).
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
+import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ._errors import SchemaError, StreamError, UsageError
-from ._events import FieldDone, FieldInvalid, Skipped, StringDelta, ValueDone, ValueStart
-from ._lenient import LenientFilter
-from ._parser import Parser
-from ._path import PathPattern, to_jsonpath
+from .. import (
+    FieldDone,
+    FieldInvalid,
+    Parser,
+    PathPattern,
+    SchemaError,
+    Skipped,
+    StreamError,
+    StringDelta,
+    UsageError,
+    ValueDone,
+    ValueStart,
+    to_jsonpath,
+)
+from .._lenient import LenientFilter
+from ._main import EXIT_DEPENDENCY, EXIT_INVALID, EXIT_OK
 
-__all__ = ["EXIT_DEPENDENCY", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "ParseOptions", "run_parse"]
-
-EXIT_OK = 0  #: the input was valid (and validated against --schema)
-EXIT_INVALID = 1  #: invalid / truncated JSON, or the document failed schema validation
-EXIT_USAGE = 2  #: bad command line, unreadable file, --schema not importable
-EXIT_DEPENDENCY = 3  #: an optional dependency (pydantic, rich, fastapi, the agents layer) is missing
+__all__ = ["ParseOptions", "load_model", "run_parse"]
 
 PROGRESS_THRESHOLD = 1 << 20  #: show a progress bar for inputs at least this large (bytes)
 _WINDOW = 400  # characters of raw input kept to show an error's neighbourhood
@@ -46,26 +52,28 @@ class ParseOptions:
 
 
 def load_model(spec: str) -> Any:
-    """Import ``package.module:Model`` (or ``package.module.Model``) and return the attribute."""
-    if ":" in spec:
-        mod_name, _, attr = spec.partition(":")
-    else:
-        mod_name, _, attr = spec.rpartition(".")
-    if not mod_name or not attr:
+    """Import ``package.module:Model`` (or ``package.module.Model``) with :func:`pkgutil.resolve_name`."""
+    if ":" not in spec and "." not in spec.strip("."):
         raise UsageError(f"--schema expects 'package.module:Model', got {spec!r}")
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: models in the current directory are found
     try:
-        mod = importlib.import_module(mod_name)
+        return pkgutil.resolve_name(spec)
+    except ValueError as exc:
+        raise UsageError(f"--schema expects 'package.module:Model', got {spec!r}") from exc
     except ImportError as exc:
-        raise UsageError(f"--schema: cannot import module {mod_name!r}: {exc}") from exc
-    obj: Any = mod
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError as exc:
-            raise UsageError(f"--schema: module {mod_name!r} has no attribute {attr!r}") from exc
-    return obj
+        raise UsageError(f"--schema: cannot import module for {spec!r}: {exc}") from exc
+    except AttributeError as exc:
+        raise UsageError(f"--schema: {spec!r}: the module has no attribute ({exc})") from exc
+
+
+def _close_schema_stream(sstream: Any) -> tuple[Any, list[Any]]:
+    """``(value, events)`` at the end of input, whichever way the schema layer splits them: ``close()``
+    returning the value (events on ``close_events``), or returning the events (value on ``.value``)."""
+    out = sstream.close()
+    if hasattr(sstream, "close_events"):
+        return out, list(sstream.close_events)
+    return sstream.value, list(out)
 
 
 def _open_input(name: str) -> tuple[IO[str], int | None]:
@@ -109,7 +117,7 @@ class _Printer:
         self.patch: Any = None
         self._last: str | None = None
         if fmt == "patch":
-            from .patch import PatchBuilder
+            from ..patch import PatchBuilder
 
             self.patch = PatchBuilder()
 
@@ -259,7 +267,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
     parser: Parser | None = None
     if model is not None:
         try:
-            from .schema import SchemaStream
+            from ..schema import SchemaStream
         except ImportError as exc:
             err.write(f"error: --schema needs pydantic (pip install 'fieldstream[schema]'): {exc}\n")
             return EXIT_DEPENDENCY
@@ -327,10 +335,8 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
         else:
             evs = []
         if sstream is not None:
-            try:
-                result = sstream.close()
-            finally:
-                evs += sstream.close_events
+            result, closed = _close_schema_stream(sstream)
+            evs += closed
         else:
             assert parser is not None
             evs += parser.close()
@@ -358,7 +364,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
 
 def format_schema_error(exc: SchemaError, name: str) -> str:
     """Report a :class:`fieldstream.schema.SchemaError`: the failing paths and Pydantic's messages."""
-    first = str(exc).splitlines()[0] if str(exc) else "validation failed"
+    first = str(exc).split("\n", 1)[0] if str(exc) else "validation failed"
     lines = [f"{name}: error: the document does not match the schema [{exc.kind}]: {first}",
              f"  at char {exc.pos} (end of the delta that completed the value), path {to_jsonpath(exc.path)}"]
     for e in exc.errors:

@@ -1,7 +1,8 @@
 """``OpenAIChatModel``: any OpenAI-compatible ``/v1/chat/completions`` streaming endpoint, over httpx.
 
 Works with OpenAI, Ollama, vLLM, llama.cpp server, LM Studio, OpenRouter. Sends the JSON schema as
-``response_format`` (``json_schema``), reads the SSE stream (``data: {...}`` ... ``data: [DONE]``),
+``response_format`` (``json_schema``), reads the SSE stream (``data: {...}`` ... ``data: [DONE]``)
+with httpx-sse,
 retries 429/5xx and connection failures with exponential backoff (honouring ``Retry-After``) before
 any text was streamed, and closes the HTTP stream when the caller stops iterating or is cancelled.
 """
@@ -16,9 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from httpx_sse import EventSource
 
-from ._models import Message, ModelError
-from .base.context import Usage
+from ..._errors import ModelError
+from ..base.context import Usage
+from . import Message
 
 __all__ = ["OpenAIChatModel"]
 
@@ -116,29 +119,28 @@ class OpenAIChatModel:
                 await client.aclose()
 
     async def _events(self, resp: httpx.Response) -> AsyncIterator[str | Usage]:
+        # The one SSE decoder of the project (httpx-sse): lines end at CR, LF or CRLF only, never at
+        # U+2028/U+2029/U+0085 inside a JSON string; multi-line ``data``, comments, ``retry`` handled.
         done = False
-        event_type = "message"
+        source = EventSource(resp).aiter_sse()
         try:
-            async for line in resp.aiter_lines():
-                if line.startswith("event:"):
-                    event_type = line[6:].strip()
-                    continue
-                if not line.startswith("data:"):
-                    if not line:
-                        event_type = "message"
-                    continue
-                data = line[5:].strip()
+            async for sse in source:
+                data = sse.data
                 if data == "[DONE]":
                     done = True
                     break
+                if not data:
+                    continue
                 try:
                     chunk = json.loads(data)
                 except ValueError as exc:
                     raise ModelError(f"invalid SSE data from the provider: {data[:200]!r}") from exc
-                if event_type == "error" or (isinstance(chunk, dict) and "error" in chunk):
+                if sse.event == "error" or (isinstance(chunk, dict) and "error" in chunk):
                     err = chunk.get("error", chunk) if isinstance(chunk, dict) else chunk
                     msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
                     raise ModelError(f"provider error: {msg}")
+                if not isinstance(chunk, dict):
+                    continue
                 for choice in chunk.get("choices") or ():
                     content = (choice.get("delta") or {}).get("content")
                     if content:
@@ -149,5 +151,7 @@ class OpenAIChatModel:
                                 output_tokens=int(usage.get("completion_tokens") or 0))
         except httpx.HTTPError as exc:
             raise ModelError(f"the provider's stream broke off: {exc!r}") from exc
+        finally:
+            await source.aclose()
         if not done:
             raise ModelError("the provider's stream ended without [DONE]")

@@ -1,15 +1,16 @@
 """``fieldstream demo``: run the story agent and render its stream live in the terminal with rich.
 
-The renderer consumes the same SSE frames as the web page (``fieldstream.agents.sse.event_stream``),
-folded by :class:`fieldstream._cli_story.RunState`, so the terminal and the browser show the same
-thing: the think stream (dim), one panel per field of the result filling as its deltas arrive, a
-check mark when a field is complete and valid (a cross when invalid), then the typed result.
+The renderer folds the agent's typed events (:meth:`fieldstream.agents.Agent.stream`) with
+:class:`fieldstream._cli._view.RunState`, the same rules the web page applies to the SSE frames, so
+the terminal and the browser show the same thing: the think stream (dim), one panel per field of the
+result filling as its deltas arrive, a check mark when a field is complete and valid (a cross when
+invalid), then the typed result. No SSE text is involved, so no model text can pose as an event.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,12 +20,12 @@ from rich.panel import Panel
 from rich.pretty import Pretty
 from rich.text import Text
 
-from ._cli_parse import EXIT_DEPENDENCY, EXIT_INVALID, EXIT_OK
-from ._cli_story import RunState, StoryOutput, agent_frames, make_agent, parse_sse
+from .._demo import StoryOutput, make_agent
+from ..agents import Agent, Model, RunError
+from ._main import EXIT_INVALID, EXIT_OK
+from ._view import RunState
 
 __all__ = ["consume", "render", "run_demo"]
-
-FrameSource = Callable[[str], AsyncIterator[str]]
 
 _CURSOR = "\u258c"
 
@@ -84,48 +85,34 @@ def render(state: RunState, model: type[BaseModel] = StoryOutput, query: str = "
     return Group(*parts)
 
 
-async def consume(frames: AsyncIterator[str], state: RunState, on_update: Callable[[], None]) -> None:
-    """Split the SSE text into frames, fold each into ``state`` and call ``on_update``."""
-    buf = ""
-    async for piece in frames:
-        buf += piece.replace("\r\n", "\n")
-        while "\n\n" in buf:
-            frame, buf = buf.split("\n\n", 1)
-            parsed = parse_sse(frame)
-            if parsed is not None:
-                state.apply(*parsed)
-                on_update()
-    if buf.strip():
-        parsed = parse_sse(buf)
-        if parsed is not None:
-            state.apply(*parsed)
+async def consume(agent: Agent, query: str, state: RunState, on_update: Callable[[], None]) -> None:
+    """Run ``agent`` on ``query``, fold each event into ``state`` and call ``on_update``.
+
+    A failed run is folded as a :class:`fieldstream.agents.RunError` (shown in full: this is the
+    user's own terminal)."""
+    try:
+        async for ev in agent.stream(query):
+            state.apply(ev)
             on_update()
+    except Exception as exc:
+        state.apply(RunError(exc))
+        on_update()
 
 
-def run_demo(*, query: str, model: str | None = None, seed: int = 7, pace: float | None = None,
+def run_demo(*, query: str, model: Model | str | None = None, seed: int = 7, pace: float | None = None,
              plain: bool = False, width: int | None = None, out: IO[str], err: IO[str],
-             frames: FrameSource | None = None, force_terminal: bool | None = None) -> int:
+             force_terminal: bool | None = None) -> int:
     """Run the demo; return the exit code (1 if the run failed or produced no result).
 
-    ``frames`` replaces the agent's SSE stream (tests, recordings); ``force_terminal`` makes rich
-    treat ``out`` as a terminal (live redraw) or not.
+    ``model``: a model or a spec (``offline`` by default, ``scripted`` replays the demo's story);
+    ``force_terminal`` makes rich treat ``out`` as a terminal (live redraw) or not.
     """
-    if frames is None:
-        try:
-            agent = make_agent(model, seed=seed, pace=pace)
-        except ImportError as exc:
-            err.write(f"error: the demo needs the agents layer (pip install 'fieldstream[cli]'): {exc}\n")
-            return EXIT_DEPENDENCY
-
-        def frames(q: str) -> AsyncIterator[str]:
-            return agent_frames(agent, q)
-
-    source = frames
+    agent = make_agent(model, seed=seed, pace=pace)
     state = RunState.for_model(StoryOutput)
     console = Console(file=out, width=width, highlight=False, force_terminal=force_terminal)
 
     if plain or not console.is_terminal:
-        asyncio.run(consume(source(query), state, lambda: None))
+        asyncio.run(consume(agent, query, state, lambda: None))
         console.print(render(state, StoryOutput, query))
     else:
         with Live(render(state, StoryOutput, query), console=console, refresh_per_second=20,
@@ -140,7 +127,7 @@ def run_demo(*, query: str, model: str | None = None, seed: int = 7, pace: float
                 live.update(render(state, StoryOutput, query), refresh=key != last[0])
                 last[0] = key
 
-            asyncio.run(consume(source(query), state, update))
+            asyncio.run(consume(agent, query, state, update))
     if state.error or state.result is None:
         return EXIT_INVALID
     return EXIT_OK

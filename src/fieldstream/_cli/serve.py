@@ -1,0 +1,21 @@
+"""``fieldstream serve``: the web demo (:mod:`fieldstream.web`) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import uvicorn
+
+from ..web.app import create_app
+from ._main import EXIT_OK
+
+__all__ = ["run_serve"]
+
+
+def run_serve(*, host: str, port: int, model: str | None, pace: float | None, err: IO[str],
+              debug: bool = False) -> int:
+    """Serve until interrupted; return the exit code (``debug``: error frames carry the details)."""
+    app = create_app(model=model, pace=pace, debug=debug)
+    err.write(f"fieldstream demo on http://{host}:{port}/  (Ctrl-C to stop)\n")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return EXIT_OK
