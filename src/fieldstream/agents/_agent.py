@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, create_model
 from .. import SchemaError
 from .._errors import OutputValidationError
 from ._call import BadOutput, Run, Sink, stream_call
+from ._continue import can_continue, valid_prefix
 from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager
 from ._tools import Tool
@@ -49,7 +50,9 @@ class Agent:
     Args (beyond the agents SDK's): ``model`` (a :class:`Model`, or ``"offline"``, ``"openai:NAME"``,
     ``"ollama:NAME"``; default ``FIELDSTREAM_MODEL``, else offline), ``max_output_retries`` (re-asks
     after invalid output), ``stream_batch_ms`` / ``stream_batch_chars`` (coalesce fast deltas of one
-    path before hooks and SSE see them; order and text are preserved).
+    path before hooks and SSE see them; order and text are preserved), ``retry_mode``: ``"full"``
+    (default: a rejected answer is regenerated from scratch) or ``"continue"`` (the model is asked for
+    the rest of the answer after its valid prefix; see ``docs/agents.md``, "Continuation retries").
     """
 
     def __init__(self, name: str, description: str | None = None, instructions: str | None = None,
@@ -58,7 +61,10 @@ class Agent:
                  hooks: list[Hook] | None = None, max_iterations: int = 25,
                  model: Model | str | None = None, enable_streaming: bool = False, *,
                  max_output_retries: int = 2, stream_batch_ms: float | None = None,
-                 stream_batch_chars: int | None = None) -> None:
+                 stream_batch_chars: int | None = None, retry_mode: str = "full") -> None:
+        if retry_mode not in ("full", "continue"):
+            raise ValueError(f"retry_mode must be 'full' or 'continue', not {retry_mode!r}")
+        self.retry_mode = retry_mode
         self.name = name
         self.description = description
         self.instructions = instructions
@@ -257,9 +263,10 @@ class Agent:
                     schema: dict[str, Any]) -> tuple[Any, str]:
         """One model call with bounded retries on invalid output; returns (validated value, raw text)."""
         msgs = list(messages)
+        prefix = ""  # a continuation retry: the valid prefix the model continues from
         for attempt in range(self.max_output_retries + 1):
             try:
-                return await stream_call(self, run, call_type, msgs, tp, schema, attempt)
+                return await stream_call(self, run, call_type, msgs, tp, schema, attempt, prefix)
             except BadOutput as bad:
                 err = bad.error
                 if isinstance(err, SchemaError):
@@ -273,7 +280,24 @@ class Agent:
                         f"{call_type} output still invalid after {attempt + 1} attempt(s): {err}",
                         call_type=call_type, errors=errors, text=bad.text) from err
                 log.info("retrying %s call after invalid output: %s", call_type, err)
-                msgs = [*msgs, {"role": "assistant", "content": bad.text},
+                # A continuation that failed before adding a valid member falls back to a full retry.
+                keep = valid_prefix(bad.text, err.path) if (
+                    self.retry_mode == "continue" and can_continue(err)) else None
+                if keep is not None and len(keep) > len(prefix):
+                    prefix = keep
+                    msgs = [*messages, {"role": "user", "content": _continue_prompt(prefix, detail)}]
+                    continue
+                base = messages if prefix else msgs  # (after a failed continuation: start over)
+                prefix = ""
+                msgs = [*base, {"role": "assistant", "content": bad.text},
                         {"role": "user", "content": "Your answer was invalid and was rejected: "
                          f"{detail}. Answer again with one complete JSON object that matches the schema."}]
         raise AssertionError("unreachable")
+
+
+def _continue_prompt(prefix: str, detail: str) -> str:
+    """The request for the rest of a rejected answer (``retry_mode="continue"``)."""
+    return ("Your answer was rejected after its valid beginning: " + detail + ". Here is that valid "
+            "beginning, between the markers:\n<prefix>\n" + prefix + "\n</prefix>\nContinue the JSON "
+            "exactly where the beginning stops: write only the rest (it is appended to the beginning as "
+            "is, so do not repeat it), and make the whole a JSON object that matches the schema.")

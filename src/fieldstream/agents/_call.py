@@ -128,8 +128,13 @@ class _Batcher:
 
 
 async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Message], tp: type[BaseModel],
-                      schema: dict[str, Any], attempt: int) -> tuple[Any, str]:
-    """Stream one model call; return ``(validated value, raw text)`` or raise :class:`BadOutput`."""
+                      schema: dict[str, Any], attempt: int, prefix: str = "") -> tuple[Any, str]:
+    """Stream one model call; return ``(validated value, raw text)`` or raise :class:`BadOutput`.
+
+    ``prefix``: a continuation retry. The schema stream is rebuilt from the valid prefix of the
+    rejected answer (its events were reported by that call and are not sent again); the model's text
+    continues it. The raw text returned (and in :class:`BadOutput`) is the prefix plus the new text.
+    """
     ctx = run.ctx
     hooks = agent.hooks
     hooks_on = agent.enable_streaming  # streaming hooks; agent.stream() sees the events regardless
@@ -143,9 +148,12 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
         if hooks_on:
             await hooks.fire("stream_start", ctx, call_type=call_type)
         if sink is not None:
-            await sink(StreamStart(call_type))
+            await sink(StreamStart(call_type, continued=bool(prefix)))
     out = _Output(tp)
     text: list[str] = []
+    if prefix:
+        out.feed(prefix)  # valid (it was validated before): rebuilds the state, events already sent
+        text.append(prefix)
     batcher = _Batcher(agent.stream_batch_ms, agent.stream_batch_chars)
     ref = PartialRef(out.partial)  # the typed partial of the current model delta, computed on request
 
