@@ -98,7 +98,7 @@ def test_a_continuation_that_breaks_the_json_falls_back_to_a_full_retry() -> Non
     starts = [e.continued for e in final_events(events) if e.type == "stream_start"]
     assert starts == [False, True, False]
     last = model.calls[-1][0]
-    assert "Answer again" in last[-1]["content"] and last[-2]["content"].startswith(PREFIX + '"')  # up to the stop
+    assert "Answer again" in last[-1]["content"] and last[-2]["content"].startswith(PREFIX + '"')
 
 
 def test_full_mode_is_the_default_and_unchanged() -> None:
