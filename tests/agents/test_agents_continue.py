@@ -123,3 +123,13 @@ def test_full_mode_is_the_default_and_unchanged() -> None:
 def test_valid_prefix_cuts_after_the_last_completed_sibling(text: str, path: tuple[Any, ...],
                                                              prefix: str | None) -> None:
     assert valid_prefix(text, path) == prefix
+
+
+def test_sse_frames_of_a_continued_call() -> None:
+    from fieldstream.agents.sse import encode_event
+
+    _, events, _ = run([BAD, REST], "continue")
+    starts = [e for e in final_events(events) if e.type == "stream_start"]
+    assert encode_event(7, starts[1]) == (
+        'id: 7\nevent: stream_start\ndata: {"call_type":"final_result","continued":true}\n\n')
+    assert encode_event(1, starts[0]).endswith('data: {"call_type":"final_result"}\n\n')
