@@ -143,7 +143,8 @@ class FsSchema:
         return s.partial
 
     def finish(self) -> Any:
-        return self.s.close()
+        self.s.close()
+        return self.s.value
 
 
 class _Reparse:

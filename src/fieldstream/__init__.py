@@ -21,6 +21,7 @@ from __future__ import annotations
 import typing
 
 from ._about import __version__
+from ._compiled import COMPILED
 from ._errors import (
     AgentError,
     ErrorKind,
@@ -28,9 +29,12 @@ from ._errors import (
     ModelError,
     OutputValidationError,
     ParserClosedError,
+    ProviderError,
+    RefusalError,
     SchemaError,
     SchemaErrorKind,
     StreamError,
+    TruncatedOutputError,
     UsageError,
 )
 from ._events import (
@@ -53,6 +57,7 @@ if typing.TYPE_CHECKING:  # pragma: no cover - the schema layer needs pydantic; 
     from .schema import SchemaStream as SchemaStream
 
 __all__ = [
+    "COMPILED",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_NUMBER_LENGTH",
     "DEFAULT_MAX_STRING_LENGTH",
@@ -69,12 +74,15 @@ __all__ = [
     "ParserClosedError",
     "Path",
     "PathPattern",
+    "ProviderError",
+    "RefusalError",
     "SchemaError",
     "SchemaErrorKind",
     "SchemaEvent",
     "Skipped",
     "StreamError",
     "StringDelta",
+    "TruncatedOutputError",
     "UsageError",
     "ValueDone",
     "ValueKind",

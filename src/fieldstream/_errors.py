@@ -16,6 +16,11 @@ Hierarchy::
      └── AgentError (RuntimeError)      an agent run failed
           ├── OutputValidationError     the model's output stayed invalid after all retries
           ├── ModelError                the provider failed (HTTP error, error event, broken stream)
+          │    ├── ProviderError        the provider answered with an error (HTTP status or error event):
+          │    │                        its own message, ``status``, ``provider_type``, ``code``
+          │    ├── RefusalError         the model refused; ``refusal`` is the refusal text
+          │    └── TruncatedOutputError the answer was cut (``reason``: "length", "max_tokens",
+          │                             "content_filter", ...); ``text`` and ``partial`` value kept
           └── HookError                 a hook raised (passed to stream_error/agent_error hooks)
 
 :class:`StreamError` carries ``kind`` (an :class:`ErrorKind`: a closed set, never a message string to
@@ -42,9 +47,12 @@ __all__ = [
     "ModelError",
     "OutputValidationError",
     "ParserClosedError",
+    "ProviderError",
+    "RefusalError",
     "SchemaError",
     "SchemaErrorKind",
     "StreamError",
+    "TruncatedOutputError",
     "UsageError",
 ]
 
@@ -241,6 +249,56 @@ class ModelError(AgentError):
         self.status = status
         self.retryable = retryable
         self.retry_after: float | None = None
+
+
+class ProviderError(ModelError):
+    """The provider answered with an error: an HTTP error status, or an error event in the stream.
+
+    The message is the provider's own (``error.message``). ``status`` is the HTTP status (``None``
+    for an error event inside a 200 stream), ``provider_type`` the provider's error type
+    (``"overloaded_error"``, ``"rate_limit_error"``, ``"insufficient_quota"``, ...), ``code`` its
+    error code when it sends one besides the type, ``body`` the decoded error object (or ``None``).
+    ``retryable`` is true for the errors a retry can cure (429, 408, 409, 5xx, overload); such
+    errors are retried by the models before any text was streamed.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, provider_type: str | None = None,
+                 code: str | None = None, retryable: bool = False, body: Any = None) -> None:
+        super().__init__(message, status=status, retryable=retryable)
+        self.provider_type = provider_type
+        self.code = code
+        self.body = body
+
+
+class RefusalError(ModelError):
+    """The model refused to answer (OpenAI ``refusal`` deltas, Anthropic ``stop_reason: "refusal"``).
+
+    ``refusal`` is the refusal text the model streamed (may be empty when the provider only sends a
+    stop reason). Never retried: asking the same question again gets the same refusal and costs a
+    request.
+    """
+
+    def __init__(self, refusal: str, message: str | None = None) -> None:
+        super().__init__(message or f"the model refused: {refusal or '(no refusal text)'}")
+        self.refusal = refusal
+
+
+class TruncatedOutputError(ModelError):
+    """The answer was cut before it was complete: ``finish_reason``/``stop_reason`` was not a normal end.
+
+    ``reason`` is the provider's word for it (``"length"``, ``"max_tokens"``, ``"content_filter"``,
+    ``"max_output_tokens"``, ...); ``text`` is the raw text received; ``partial`` is the partial value
+    parsed from it (the best snapshot, ``None`` when nothing could be parsed). Not retried by the
+    models: the same request is cut at the same place; raise the token limit instead.
+    """
+
+    def __init__(self, reason: str, *, text: str = "", partial: Any = None,
+                 message: str | None = None) -> None:
+        super().__init__(message or f"the answer was cut off by the provider (reason: {reason}) "
+                                    f"after {len(text)} characters")
+        self.reason = reason
+        self.text = text
+        self.partial = partial
 
 
 class HookError(AgentError):

@@ -28,10 +28,11 @@ Design notes
 from __future__ import annotations
 
 import json.decoder
+import operator
 import re
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, SupportsIndex
 
 from ._errors import ErrorKind, ParserClosedError, StreamError
 from ._events import ROOT, DocumentDone, Event, ValueKind, _Loc, make_delta, make_done, make_start
@@ -102,6 +103,20 @@ _LITERALS: Final[dict[str, tuple[str, Any, ValueKind]]] = {
 }
 _CONTEXT: Final = 32
 
+
+def _limit(name: str, value: SupportsIndex | None) -> int | None:
+    """A limit option: ``None`` or a positive int (else the documented ``ValueError``)."""
+    if value is None:
+        return None
+    try:
+        n = operator.index(value)
+    except TypeError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{name} must be a positive int or None, not {value!r}")
+    return n
+
+
 class Parser:
     """Incremental parser for one JSON document (RFC 8259, value-for-value like ``json.loads``).
 
@@ -168,17 +183,21 @@ class Parser:
     def __init__(
         self,
         *,
-        max_depth: int | None = DEFAULT_MAX_DEPTH,
-        max_string_length: int | None = DEFAULT_MAX_STRING_LENGTH,
-        max_number_length: int | None = DEFAULT_MAX_NUMBER_LENGTH,
-        max_size: int | None = None,
+        max_depth: SupportsIndex | None = DEFAULT_MAX_DEPTH,
+        max_string_length: SupportsIndex | None = DEFAULT_MAX_STRING_LENGTH,
+        max_number_length: SupportsIndex | None = DEFAULT_MAX_NUMBER_LENGTH,
+        max_size: SupportsIndex | None = None,
         events: bool = True,
         multiple: bool = False,
     ) -> None:
-        for name, limit in (("max_depth", max_depth), ("max_string_length", max_string_length),
-                            ("max_number_length", max_number_length), ("max_size", max_size)):
-            if limit is not None and (not isinstance(limit, int) or limit < 1):
-                raise ValueError(f"{name} must be a positive int or None, not {limit!r}")
+        # The limits are typed SupportsIndex (a protocol, unchecked at a compiled call boundary) so
+        # that a bad value reaches the documented ValueError in the compiled build too.
+        max_depth = _limit("max_depth", max_depth)
+        max_string_length = _limit("max_string_length", max_string_length)
+        max_number_length = _limit("max_number_length", max_number_length)
+        max_size = _limit("max_size", max_size)
+        if type(events) is not bool:
+            raise TypeError(f"events must be a bool, not {events!r}")
         self._max_depth = max_depth
         # The string and number limits are plain ints (_BIG when unbounded): compared in the hot loop.
         self._max_string: int = max_string_length if max_string_length is not None else _BIG
@@ -286,6 +305,8 @@ class Parser:
         input keeps updating it in place. ``copy=True`` returns an independent deep copy (O(size)).
         Returns ``None`` before any value has started (and for an unfinished root scalar).
         """
+        if copy is not False and copy is not True:  # (what a compiled build's call checks too)
+            raise TypeError(f"copy must be a bool, not {copy!r}")
         if self._st == _STRING:
             stack = self._stack
             text, self._inserted = settle_open_string(self._sparts, stack[-1] if stack else None,

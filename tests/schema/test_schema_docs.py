@@ -27,3 +27,12 @@ def test_docs_example_runs(index: int, capsys: pytest.CaptureFixture[str]) -> No
         exec(compile(BLOCKS[index], f"{DOC}#example{index}", "exec"), module.__dict__)
     finally:
         del sys.modules[name]
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from fieldstream.schema import _stream
+
+    result = doctest.testmod(_stream)
+    assert result.attempted >= 5 and result.failed == 0

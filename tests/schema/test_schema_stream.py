@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, c
 
 import fieldstream
 from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Skipped
+from support.schema_contract import merge_schema_events, run_checked
 
 
 class Color(enum.Enum):
@@ -52,7 +53,8 @@ def run(tp: Any, chunks: list[str], **opts: Any) -> tuple[list[Any], Any]:
     events: list[Any] = []
     for c in chunks:
         events.extend(s.feed(c))
-    return events, s.close()
+    events.extend(s.close())
+    return events, s.value
 
 
 def split(text: str, cuts: list[int]) -> list[str]:
@@ -187,11 +189,21 @@ def test_extra_ignore_hides_unknown_keys() -> None:
 def test_partial_views_follow_the_stream() -> None:
     s = SchemaStream(Zoo)
     s.feed('{"name": "City", "color": "red", "pets": [{"kind": "cat", "Lives": 2}, {"kind": "c')
-    assert s.partial_dict == {"name": "City", "color": Color.RED,
+    assert s.partial_dict == {"name": "City", "color": "red",  # the JSON as written
                               "pets": [{"kind": "cat", "Lives": 2}, {"kind": "c"}]}
+    assert s.partial_dict is s.parser.snapshot()  # no second copy of the document
     p = s.partial
-    assert isinstance(p, Zoo) and p.name == "City" and p.pets[0] == Cat(kind="cat", Lives=2)
+    assert isinstance(p, Zoo) and p.name == "City" and p.color is Color.RED
+    assert p.pets[0] == Cat(kind="cat", Lives=2)
     assert not hasattr(p, "star")  # missing fields are absent
+    assert p.pets[1] == {"kind": "c"}  # tagged union, branch not known yet: raw members
+    s.feed('at", "Lives": 3}], "star": {"kind": "dog", "bark": "woof"}, "parent": {"name": "Ro')
+    assert s.partial is p and p.pets[1] == Cat(kind="cat", Lives=3)  # live, validated when complete
+    assert p.star == Dog(kind="dog", bark="woof")
+    assert p.parent is not None and p.parent.name == "Ro" and s.partial_dict["parent"]["name"] == "Ro"
+    s.feed('ot", "color": "blue", "star": {"Lives": 1, "kind": "cat"}}}')
+    s.close()
+    assert s.partial == s.value == Zoo.model_validate_json(json.dumps(s.partial_dict))
 
 
 def test_paths_filter_selects_events() -> None:
@@ -386,7 +398,8 @@ def outcome(tp: Any, chunks: list[str], fail_fast: bool) -> tuple[Any, list[Any]
     try:
         for c in chunks:
             events.extend(s.feed(c))
-        return s.close(), events
+        events.extend(s.close())
+        return s.value, events
     except SchemaError as exc:
         events.extend(exc.events if fail_fast else [])
         return exc, events
@@ -459,13 +472,157 @@ def test_lenient_error_position_is_absolute_in_the_raw_stream() -> None:
     assert info.value.pos == len('Hello {"title": 5}')  # the end of the delta, raw offsets
 
 
-def test_close_events_holds_what_the_end_of_input_completed() -> None:
-    from fieldstream.schema import FieldDone as _FieldDone
-    from fieldstream.schema import SchemaStream as _SchemaStream
-
-    s = _SchemaStream(int)
-    assert not any(isinstance(e, _FieldDone) for e in s.feed("42"))  # 42 might go on: 420
-    assert s.close_events == []
-    assert s.close() == 42
-    done = [e for e in s.close_events if isinstance(e, _FieldDone)]
+def test_close_returns_what_the_end_of_input_completed_and_value_is_then_ready() -> None:
+    s = SchemaStream(int)
+    assert not any(isinstance(e, FieldDone) for e in s.feed("42"))  # 42 might go on: 420
+    with pytest.raises(SchemaError) as info:
+        _ = s.value
+    assert info.value.kind == "incomplete"
+    done = [e for e in s.close() if isinstance(e, FieldDone)]
     assert [(e.path, e.value) for e in done] == [((), 42)]
+    assert s.value == 42
+
+
+def test_value_is_ready_when_the_root_completes_and_raises_the_failure_after_one() -> None:
+    s = SchemaStream(Story)
+    s.feed('{"title": "t", "content": "c", "moral": "m"}')
+    assert s.value == Story(title="t", content="c", moral="m")  # before close(), like Parser.value
+    assert s.close() == []
+    bad = SchemaStream(Story, fail_fast=False)
+    bad.feed('{"title": 1, "content": "c", "moral": "m"}')
+    with pytest.raises(SchemaError) as info:
+        bad.close()
+    with pytest.raises(SchemaError) as again:
+        _ = bad.value
+    assert again.value is info.value
+
+
+# ----------------------------------------------------------------------------- the event contract
+
+
+def _chunkings(doc: str, cuts: list[int]) -> list[list[str]]:
+    return [[doc], split(doc, cuts), [doc[i:i + 3] for i in range(0, len(doc), 3)]]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(model_docs(bad=False))
+def test_event_contract_on_valid_documents_for_every_chunking(case: Any) -> None:
+    tp, doc, cuts = case
+    merged = [merge_schema_events(run_checked(tp, chunks)[0]) for chunks in _chunkings(doc, cuts)]
+    assert merged[1] == merged[0] and merged[2] == merged[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(model_docs(bad=True), st.booleans())
+def test_event_contract_on_random_documents_for_every_chunking(case: Any, fail_fast: bool) -> None:
+    tp, doc, cuts = case
+    runs = [run_checked(tp, chunks, fail_fast=fail_fast) for chunks in _chunkings(doc, cuts)]
+    if not fail_fast:  # with fail_fast the events end with the call that failed: chunking-dependent
+        merged = [merge_schema_events(events) for events, _ in runs]
+        assert merged[1] == merged[0] and merged[2] == merged[0]
+
+
+def test_event_contract_on_the_zoo_with_opaque_unions() -> None:
+    opaque = {("pets", 0, "kind"), ("pets", 0, "Lives"), ("pets", 1, "Lives"), ("pets", 1, "kind")}
+    for step in (1, 4, len(ZOO)):
+        run_checked(Zoo, [ZOO[i:i + step] for i in range(0, len(ZOO), step)], opaque=opaque.__contains__)
+
+
+class _DoneAtStart(SchemaStream[Any]):
+    """A planted bug: a FieldDone for each array also when it starts."""
+
+    def feed(self, delta: str | bytes) -> list[Any]:
+        out: list[Any] = []
+        for e in super().feed(delta):
+            out.append(e)
+            if isinstance(e, fieldstream.ValueStart) and e.kind == "array":
+                out.append(FieldDone(e.path, []))
+        return out
+
+
+class _LastDeltaLost(SchemaStream[Any]):
+    """A planted bug: the last delta of each string is lost."""
+
+    def feed(self, delta: str | bytes) -> list[Any]:
+        evs = super().feed(delta)
+        return [e for i, e in enumerate(evs)
+                if not (isinstance(e, fieldstream.StringDelta) and i + 1 < len(evs)
+                        and isinstance(evs[i + 1], FieldDone))]
+
+
+@pytest.mark.parametrize("planted", [_DoneAtStart, _LastDeltaLost])
+def test_the_contract_checker_catches_planted_bugs(planted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import support.schema_contract as contract
+
+    doc = '{"title": "t", "content": "some text", "moral": "m", "tags": ["x", "y"]}'
+    chunks = [doc[i:i + 3] for i in range(0, len(doc), 3)]
+    run_checked(Story, chunks, streamed=lambda path: True)
+    monkeypatch.setattr(contract, "SchemaStream", planted)
+    with pytest.raises(AssertionError):
+        run_checked(Story, chunks, streamed=lambda path: True)  # every string of a Story streams
+
+
+# ----------------------------------------------------------------------------- live partial views
+
+
+class _Rec(BaseModel):
+    name: str
+    qty: int
+
+
+class _Article(BaseModel):
+    title: str
+    records: list[_Rec]
+    body: str
+
+
+@pytest.mark.parametrize("step", [1, 4, 7])
+def test_partial_views_after_every_delta_match_a_bare_parser(step: int) -> None:
+    doc = json.dumps({"title": "T\u00e9", "records": [{"name": "a\\n", "qty": 1}, {"name": "bb", "qty": 22}],
+                      "body": "# md\n" + "long text " * 30})
+    s = SchemaStream(_Article)
+    bare = fieldstream.Parser()
+    for i in range(0, len(doc), step):
+        s.feed(doc[i:i + step])
+        bare.feed(doc[i:i + step])
+        p = s.partial
+        if i % 3 == 0:
+            assert s.partial_dict == bare.snapshot(copy=True)  # the parser's document, no copy kept
+        pd = bare.snapshot()
+        if pd is None:
+            assert p is None
+            continue
+        assert isinstance(p, _Article)
+        for name in ("title", "body"):
+            assert getattr(p, name, None) == pd.get(name)  # the open string's text so far
+        recs = pd.get("records", [])
+        assert len(getattr(p, "records", [])) == len(recs)
+        for got, raw in zip(getattr(p, "records", []), recs, strict=True):
+            assert getattr(got, "name", None) == raw.get("name")
+            assert getattr(got, "qty", None) == raw.get("qty")
+    s.close()
+    assert s.partial == s.value == _Article.model_validate_json(doc)
+
+
+def test_invalid_list_items_keep_their_index_in_both_views() -> None:
+    s = SchemaStream(list[_Rec], fail_fast=False)
+    s.feed('[{"name": "a", "qty": 1}, {"name": "b", "qty": "x"}, {"name": "c", "qty": 3}, {"name": "d')
+    # the invalid item stays (later items keep their index), without its invalid member
+    assert s.partial_dict == [{"name": "a", "qty": 1}, {"name": "b"}, {"name": "c", "qty": 3}, {"name": "d"}]
+    p = s.partial
+    assert p is not None and p[0] == _Rec(name="a", qty=1) and p[2] == _Rec(name="c", qty=3)
+    assert p[1] == {"name": "b"}  # invalid: kept raw
+    assert p[3].name == "d"
+
+
+def test_invalid_object_members_leave_both_views_but_not_the_validation() -> None:
+    s = SchemaStream(Story, fail_fast=False)
+    s.feed('{"title": 5, "content": "c", "tags": ["a", 1]')
+    assert s.partial_dict == {"content": "c"}  # "title" and "tags" (an invalid item inside) are invalid
+    assert s.partial is not None and s.partial.content == "c" and not hasattr(s.partial, "tags")
+    with pytest.raises(SchemaError) as info:
+        s.feed(', "moral": "m"}')
+        s.close()
+    with pytest.raises(ValidationError) as ref:
+        Story.model_validate_json('{"title": 5, "content": "c", "tags": ["a", 1], "moral": "m"}')
+    assert {tuple(e["loc"]) for e in info.value.errors} == {e["loc"] for e in ref.value.errors()}

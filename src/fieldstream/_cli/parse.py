@@ -69,15 +69,6 @@ def load_model(spec: str) -> Any:
         raise UsageError(f"--schema: {spec!r}: the module has no attribute ({exc})") from exc
 
 
-def _close_schema_stream(sstream: Any) -> tuple[Any, list[Any]]:
-    """``(value, events)`` at the end of input, whichever way the schema layer splits them: ``close()``
-    returning the value (events on ``close_events``), or returning the events (value on ``.value``)."""
-    out = sstream.close()
-    if hasattr(sstream, "close_events"):
-        return out, list(sstream.close_events)
-    return sstream.value, list(out)
-
-
 def _open_input(name: str) -> tuple[IO[str], int | None]:
     """The text stream to read and its size in bytes when known (for the progress bar)."""
     if name == "-":
@@ -347,8 +338,8 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
         else:
             evs = []
         if sstream is not None:
-            result, closed = _close_schema_stream(sstream)
-            evs += closed
+            evs += sstream.close()
+            result = sstream.value
         else:
             assert parser is not None
             evs += parser.close()

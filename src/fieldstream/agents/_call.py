@@ -68,8 +68,8 @@ class _Output:
         return list(self._ss.feed(text))
 
     def close(self) -> tuple[Any, list[Any]]:
-        value = self._ss.close()
-        return value, list(self._ss.close_events)
+        events = self._ss.close()
+        return self._ss.value, list(events)
 
     def partial(self) -> Any:
         """Typed view so far: models built without validation (``SchemaStream.partial``)."""

@@ -21,12 +21,11 @@ class                 ``type``       when
 
 The typed partial: :meth:`Chunk.partial` and :meth:`Field.partial` return the call's output
 as far as it has streamed (a model instance built without validation, or ``None``), computed only
-when asked. It reflects the state after the model delta that produced the event (with
-``stream_batch_*``, the delta that flushed it); all events of one delta share one value. Called
-later, after the run went on, it returns the state at the first call for that delta if someone
-asked in time, otherwise the state at the moment of the call (never older than the event).
-:meth:`Agent.stream` hands events over one at a time (the run waits for the consumer), so a
-consumer that calls it while handling the event always sees that event's state.
+when asked, in O(depth + new text) (the schema layer's live typed view). The object is **live**: the
+schema layer keeps updating it as the model streams, so it shows the state at the moment of the call.
+:meth:`Agent.stream` hands events over one at a time (the run waits for the consumer), and hooks run
+before the run goes on, so a consumer that reads it while handling the event sees that event's state.
+To keep a frozen copy, copy it (``p.model_copy(deep=True)``: O(size of the partial)).
 """
 
 from __future__ import annotations

@@ -1,8 +1,15 @@
 """Models: the :class:`Model` protocol and :func:`resolve_model` (``model=``, ``FIELDSTREAM_MODEL``, offline).
 
-One module per provider: ``_offline.py`` (:class:`OfflineModel`, no key, no network) and ``_openai.py``
-(:class:`OpenAIChatModel`, any OpenAI-compatible endpoint). Providers are imported lazily by
-:func:`resolve_model`, so a new provider costs nothing until it is named.
+One module per provider: ``_offline.py`` (:class:`OfflineModel`, no key, no network), ``_openai.py``
+(:class:`OpenAIChatModel`, any OpenAI-compatible endpoint), ``_anthropic.py`` (``AnthropicModel``,
+the Messages API) and ``_responses.py`` (``OpenAIResponsesModel``, the Responses API); the last two
+share ``_http.py`` (one client per model, retries, provider errors). Providers are imported lazily
+by :func:`resolve_model`, so a new provider costs nothing until it is named.
+
+Beyond text: ``_items.py`` defines the typed stream items (:class:`ToolCallDelta`,
+:class:`ReasoningDelta`, :class:`RefusalDelta`, :class:`Finish`) of the :class:`ItemModel`
+extension (``stream_items(messages, schema, *, name, tools)``), and :class:`ToolSpec`, the
+provider-neutral tool definition; see that module's docstring for the contract.
 """
 
 from __future__ import annotations
@@ -15,9 +22,31 @@ from typing import Any, Protocol, runtime_checkable
 from ..._errors import ModelError
 from ..base.context import Usage
 
-__all__ = ["Message", "Model", "ModelError", "resolve_model"]
+__all__ = [
+    "Finish",
+    "ItemModel",
+    "Message",
+    "Model",
+    "ModelError",
+    "ReasoningDelta",
+    "RefusalDelta",
+    "StreamItem",
+    "ToolCallDelta",
+    "ToolSpec",
+    "resolve_model",
+]
 
 Message = dict[str, str]
+
+from ._items import (  # noqa: E402  (after Message: the providers import it from here)
+    Finish,
+    ItemModel,
+    ReasoningDelta,
+    RefusalDelta,
+    StreamItem,
+    ToolCallDelta,
+    ToolSpec,
+)
 
 
 @runtime_checkable
@@ -51,7 +80,9 @@ def resolve_model(spec: Model | str | None) -> Model:
 
     Strings: ``offline`` (options: ``offline:pace=0,seed=3``), ``openai:gpt-4o-mini`` (``OPENAI_API_KEY``,
     ``OPENAI_BASE_URL``), ``ollama:llama3.2`` (``OLLAMA_BASE_URL``, default ``http://localhost:11434/v1``),
-    ``openai-compatible:MODEL@http://host:port/v1``. ``None``: the ``FIELDSTREAM_MODEL`` environment
+    ``openai-compatible:MODEL@http://host:port/v1``, ``anthropic:claude-sonnet-4-5`` (``ANTHROPIC_API_KEY``,
+    ``ANTHROPIC_BASE_URL``), ``openai-responses:gpt-4o-mini`` (the Responses API; ``OPENAI_API_KEY``,
+    ``OPENAI_BASE_URL``). ``None``: the ``FIELDSTREAM_MODEL`` environment
     variable, else the offline model with a one-line notice on stderr (once per process).
     """
     global _notice_shown
@@ -72,6 +103,14 @@ def resolve_model(spec: Model | str | None) -> Model:
 
         opts = _parse_options(rest)
         return OfflineModel(seed=int(opts.get("seed", "0")), pace=float(opts.get("pace", "0.01")))
+    if provider == "anthropic":
+        from ._anthropic import AnthropicModel
+
+        return AnthropicModel(rest or "claude-sonnet-4-5")
+    if provider == "openai-responses":
+        from ._responses import OpenAIResponsesModel
+
+        return OpenAIResponsesModel(rest or "gpt-4o-mini")
     from ._openai import OpenAIChatModel
 
     if provider == "openai":
@@ -83,5 +122,5 @@ def resolve_model(spec: Model | str | None) -> Model:
     if provider == "openai-compatible":
         name, _, url = rest.partition("@")
         return OpenAIChatModel(name, base_url=url or None)
-    raise ValueError(f"unknown model {spec!r}: use 'offline', 'openai:NAME', 'ollama:NAME' or "
-                     "'openai-compatible:NAME@URL'")
+    raise ValueError(f"unknown model {spec!r}: use 'offline', 'openai:NAME', 'ollama:NAME', "
+                     "'openai-compatible:NAME@URL', 'anthropic:NAME' or 'openai-responses:NAME'")

@@ -21,7 +21,7 @@ from pydantic_core import SchemaError as SchemaBuildError
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
-__all__ = ["Node", "tree_for"]
+__all__ = ["Node", "errors_of", "relocate", "tree_for"]
 
 # Node kinds.
 LEAF = 0  # scalar position (or a container validated only as a whole)
@@ -44,7 +44,11 @@ _DICT_KEYS = frozenset({"type", "keys_schema", "values_schema", "ref", "metadata
 
 
 def _fast_capable(node: Node) -> bool:
-    return node.fastc or (node.kind == LEAF and node.fast is not None)
+    """True if a value at ``node`` is validated on its own when it completes, by its own
+    sub-schema (with the same config as inside its container): then a plain list/dict of such
+    values is the list/dict of their validated values, with no second pass through Pydantic."""
+    return node.kind in (LEAF, MODEL, LIST, DICT, TUPLE, TAGGED, OPAQUE) or (
+        node.kind == RAW and node is not _RAW)
 
 
 class Node:
@@ -53,7 +57,7 @@ class Node:
     __slots__ = (
         "_validator", "choices", "cls", "config", "defs", "discriminator", "extra", "extra_node", "fast",
         "fastc",
-        "field_names", "fields", "item", "items", "kind", "names", "required", "root_model", "schema",
+        "fields", "item", "items", "kind", "names", "required", "root_model", "schema",
         "stream", "value",
     )
 
@@ -66,12 +70,11 @@ class Node:
         self._validator: SchemaValidator | None = None
         self.fast: tuple[type, ...] | None = None  # identity-valid Python types (None: always validate)
         self.stream = False  # string text streams as StringDelta
-        # A plain list/dict of identity-checked items: its validated value is the list/dict of its
-        # validated items, so it needs no second pass through Pydantic.
+        # A plain list/dict of items validated on their own: its validated value is the list/dict
+        # of its validated items, so it needs no second pass through Pydantic.
         self.fastc = False
         self.fields: dict[str, Node] = {}  # MODEL: JSON key -> node
         self.names: dict[str, str] = {}  # MODEL: JSON key -> field name
-        self.field_names: dict[str, str] = {}  # MODEL: field name -> JSON key (first alias)
         self.required: list[str] = []  # MODEL: JSON keys of required fields
         self.extra = "ignore"
         self.extra_node: Node | None = None
@@ -301,35 +304,33 @@ class _Builder:
             for k in keys:
                 node.fields[k] = child
                 node.names[k] = name
-            node.field_names[name] = keys[0]
             if self.resolve(field["schema"])["type"] != "default":
                 required.append(keys[0])
         return node
 
 
-_CACHE: dict[Any, tuple[Node, TypeAdapter[Any]]] = {}
+_CACHE: dict[Any, Node] = {}
 
 
-def tree_for(tp: Any) -> tuple[Node, TypeAdapter[Any]]:
-    """The (cached) root node for ``tp`` and a TypeAdapter for whole-document validation."""
+def tree_for(tp: Any) -> Node:
+    """The (cached) root node for ``tp``."""
     try:
         hit = _CACHE.get(tp)
     except TypeError:  # unhashable annotation
         hit = None
     if hit is not None:
         return hit
-    adapter: TypeAdapter[Any] = TypeAdapter(tp)
-    schema = adapter.core_schema
+    schema = TypeAdapter(tp).core_schema  # only for its core schema: not kept
     defs: dict[str, cs.CoreSchema] = {}
     if schema["type"] == "definitions":
         for d in schema["definitions"]:
             defs[d["ref"]] = d
     node = _Builder(defs, list(defs.values())).build(schema, None)
     try:
-        _CACHE[tp] = (node, adapter)
+        _CACHE[tp] = node
     except TypeError:
         pass
-    return node, adapter
+    return node
 
 
 def relocate(errors: list[Any], prefix: tuple[Any, ...]) -> list[dict[str, Any]]:

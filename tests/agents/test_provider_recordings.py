@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data" / "provider_streams"
+DATA = Path(__file__).resolve().parents[1] / "data" / "provider_streams"
 
 
 def _load_expect_module():

@@ -1,0 +1,1 @@
+"""Mutation testing of fieldstream: ``python -m mutation`` (see :mod:`mutation.run`, ``docs/testing.md``)."""

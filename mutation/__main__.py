@@ -1,0 +1,7 @@
+"""``python -m mutation``: run the mutation tests (see :mod:`mutation.run`)."""
+
+import sys
+
+from mutation.run import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""Scopes of ``python -m mutation``: which source files are mutated and which tests must kill them.
+
+Everything a user may want to change lives in :data:`SCOPES`, at the top of this file. Paths are
+globs relative to the repository root, so a module that is renamed or split (``_tokenizer.py`` ->
+``_parser.py`` + ``_input.py``) is picked up without an edit here; adding a module to a scope is
+one glob. A test glob that matches nothing is ignored (so a renamed test file only shrinks the
+selection), but a scope whose tests all vanished is an error: nothing could kill its mutants.
+"""
+
+from __future__ import annotations
+
+# scope -> source globs (mutated) and test globs (the per-scope selection run against each mutant).
+# Keep the test selections fast: every surviving mutant pays for one full run of its selection. Tests
+# run in the order listed (``-x`` stops at the first failure): put the fast, sharp files first.
+# Optional "pytest_args" (e.g. ``["-k", "not slow_thing"]``) leave out tests too slow to pay per mutant.
+SCOPES: dict[str, dict[str, list[str]]] = {
+    "core": {
+        "sources": ["src/fieldstream/_*.py"],
+        "exclude": [
+            "src/fieldstream/__*.py",           # __init__ (re-exports), __main__ (the CLI entry point)
+            "src/fieldstream/_cli*.py",         # the CLI has its own tests (not part of the core)
+            "src/fieldstream/_demo.py",
+            "src/fieldstream/_schema_tree.py",  # schema layer
+            "src/fieldstream/_lenient.py",      # lenient front end: tested by test_lenient.py
+            "src/fieldstream/_patch.py",        # scope "patch"
+            "src/fieldstream/_about.py",
+        ],
+        # ``tests/**/`` matches tests/ itself and any subdirectory (tests/core/ ...)
+        "tests": [
+            "tests/**/test_strength_core.py",
+            "tests/**/test_basics.py",
+            "tests/**/test_core_errors.py",
+            "tests/**/test_core_*.py",
+        ],
+        # the bench corpus (MB-sized documents, ijson's pure-Python backend) costs more than the rest
+        "pytest_args": ["-k", "not bench_corpus"],
+    },
+    "schema": {
+        "sources": ["src/fieldstream/schema.py", "src/fieldstream/schema/*.py",
+                    "src/fieldstream/_schema*.py"],
+        "exclude": [],
+        "tests": ["tests/**/test_strength_schema.py", "tests/**/test_schema_*.py"],
+    },
+    "agents": {
+        "sources": ["src/fieldstream/agents/*.py", "src/fieldstream/agents/**/*.py"],
+        "exclude": ["src/fieldstream/agents/sse.py", "src/fieldstream/agents/_sse.py",
+                    "src/fieldstream/agents/_openai.py", "src/fieldstream/agents/models/_openai.py"],
+        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_core.py",
+                  "tests/**/test_agents_examples.py"],
+    },
+    "sse": {
+        "sources": ["src/fieldstream/agents/sse.py", "src/fieldstream/agents/_sse.py"],
+        "exclude": [],
+        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_sse.py"],
+    },
+    "patch": {
+        "sources": ["src/fieldstream/patch.py", "src/fieldstream/_patch.py"],
+        "exclude": [],
+        "tests": ["tests/**/test_patch.py"],
+    },
+}
+
+# Hypothesis profile of every test run: derandomized, so a mutant's verdict does not depend on luck.
+HYPOTHESIS_PROFILE = "ci"
+# Per-mutant timeout: this factor times the clean run of the scope's selection, plus a floor (seconds).
+TIMEOUT_FACTOR = 3.0
+TIMEOUT_FLOOR = 10.0
+# What a worker copy of the repository contains (relative to the root); everything else is left out.
+COPY = ["src", "tests", "fuzz", "docs", "examples", "bench", "README.md", "pyproject.toml"]
+COPY_IGNORE = [".venv*", "__pycache__", "*.pyc", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+               ".hypothesis", "build", "dist", "*.egg-info"]

@@ -1,0 +1,403 @@
+"""``python -m mutation``: mutate the source, one small bug at a time, and check that a test fails.
+
+    python -m mutation --scope core --budget-minutes 15                  # ~15 min on 2 cores
+    python -m mutation --scope schema --budget-minutes 10 --max-mutants 200 --report docs/mutation-report.md
+    python -m mutation --scope core --module src/fieldstream/_path.py --budget-minutes 3
+
+How it works (see ``docs/testing.md``):
+
+1. The scope (``mutation/config.py``) names source globs and the test files that must kill their
+   mutants. Every mutation point of every source file is listed (``mutation/operators.py``).
+2. The list is shuffled with a fixed seed (``--seed``) and cut at ``--max-mutants``; mutants then run
+   in that order until the time budget is used up, so a bigger budget runs a superset.
+3. Each job owns a private copy of the repository in a temporary directory (the working tree is
+   never written). A mutant is written into that copy, the scope's tests run there
+   (``pytest -x -q -p no:cacheprovider``, ``PYTHONPATH`` = the copy's ``src``), and the file is
+   restored. A failing test kills the mutant; a run over the per-mutant timeout is killed and the
+   mutant counts as killed by timeout.
+4. Survivors listed in ``mutation/equivalent.txt`` (file:line operator reason) count as equivalent.
+
+The exit status is 0 when the run completed (survivors are findings, not errors), 2 on a usage or
+setup error (for example, the scope's tests already fail on the unmutated code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fnmatch
+import json
+import os
+import queue
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mutation import config
+from mutation.operators import OPERATORS, Mutant, find_mutants, iter_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
+
+KILLED, TIMEOUT, SURVIVED, EQUIV, NOT_RUN = "killed", "timeout", "survived", "equivalent", "not-run"
+
+
+class SetupError(Exception):
+    """The run cannot start (bad scope, no tests, the clean run already fails)."""
+
+
+# ----------------------------------------------------------------------------------------- scopes
+def _glob(root: Path, patterns: list[str]) -> list[str]:
+    """Files matching ``patterns``, in pattern order (sorted within one pattern), each once.
+
+    The order matters for test selections: ``pytest -x`` stops at the first failure, so fast,
+    sharp tests listed first kill most mutants in a fraction of the full run.
+    """
+    found: dict[str, None] = {}
+    for pattern in patterns:
+        for p in sorted(root.glob(pattern)):
+            if p.is_file() and "__pycache__" not in p.parts:
+                found.setdefault(p.relative_to(root).as_posix(), None)
+    return list(found)
+
+
+def resolve_scope(root: Path, scope: str, module: str | None = None) -> tuple[list[str], list[str]]:
+    """(source files, test files) of ``scope``, relative to ``root``; ``module`` narrows the sources."""
+    if scope not in config.SCOPES:
+        raise SetupError(f"unknown scope {scope!r} (known: {', '.join(config.SCOPES)}, all)")
+    spec = config.SCOPES[scope]
+    excluded = set(_glob(root, spec.get("exclude", [])))
+    sources = sorted(s for s in _glob(root, spec["sources"]) if s not in excluded)
+    if module is not None:
+        wanted = Path(module).as_posix()
+        sources = [s for s in sources if fnmatch.fnmatch(s, wanted) or s == wanted]
+        if not sources:
+            raise SetupError(f"--module {module!r} matches no source file of scope {scope!r}")
+    tests = _glob(root, spec["tests"])
+    if not sources:
+        raise SetupError(f"scope {scope!r}: no source file matches {spec['sources']}")
+    if not tests:
+        raise SetupError(f"scope {scope!r}: no test file matches {spec['tests']}")
+    return sources, tests
+
+
+# ------------------------------------------------------------------------------------ equivalents
+@dataclass(frozen=True)
+class Equivalent:
+    file: str
+    line: int
+    operator: str  # an operator name, a mutant id, or "*"
+    reason: str
+
+
+def load_equivalents(path: Path = EQUIVALENT) -> list[Equivalent]:
+    """``file:line operator reason`` lines; ``#`` starts a comment line."""
+    out: list[Equivalent] = []
+    if not path.exists():
+        return out
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 3 or ":" not in parts[0]:
+            raise SetupError(f"{path}:{n}: expected 'file:line operator reason', got {raw!r}")
+        file, _, lineno = parts[0].rpartition(":")
+        out.append(Equivalent(file, int(lineno), parts[1], parts[2]))
+    return out
+
+
+def equivalent_reason(m: Mutant, equivalents: list[Equivalent]) -> str | None:
+    for e in equivalents:
+        if e.file == m.file and e.line == m.line and e.operator in (m.operator, m.id, "*"):
+            return e.reason
+    return None
+
+
+# ---------------------------------------------------------------------------------------- running
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class ScopeResult:
+    scope: str
+    sources: list[str]
+    tests: list[str]
+    baseline_seconds: float
+    timeout: float
+    total_mutants: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def _make_copy(root: Path, dest: Path) -> Path:
+    repo = dest / "repo"
+    repo.mkdir(parents=True)
+    ignore = shutil.ignore_patterns(*config.COPY_IGNORE)
+    for name in config.COPY:
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, repo / name, ignore=ignore, symlinks=True)
+        elif src.is_file():
+            shutil.copy2(src, repo / name)
+    return repo
+
+
+def _env(repo: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(repo)])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a stale .pyc of a same-size mutant must never be reused
+    env["HYPOTHESIS_PROFILE"] = config.HYPOTHESIS_PROFILE
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+_ACTIVE: set[subprocess.Popen[str]] = set()  # running test processes (killed when the run is interrupted)
+_STOP = threading.Event()
+
+
+def _kill_all() -> None:
+    _STOP.set()
+    for proc in list(_ACTIVE):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _pytest(repo: Path, tests: list[str], timeout: float | None,
+            args: list[str] | None = None) -> tuple[int | None, float, str]:
+    """Run the tests in ``repo``; (exit code or None on timeout, seconds, output tail)."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *(args or []), *tests]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    _ACTIVE.add(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole session: pytest and anything it started
+        out, _ = proc.communicate()
+        code = None
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): leave no test run behind
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    finally:
+        _ACTIVE.discard(proc)
+    shutil.rmtree(repo / ".hypothesis", ignore_errors=True)  # no failure replay from one mutant to the next
+    return code, time.monotonic() - start, out[-2000:]
+
+
+def _check_import(repo: Path) -> None:
+    """The copy's ``src`` must win over an editable install of the working tree (``PYTHONPATH`` does)."""
+    if not (repo / "src" / "fieldstream").is_dir():
+        return
+    probe = "import fieldstream, sys; sys.stdout.write(fieldstream.__file__)"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=repo, env=_env(repo), capture_output=True,
+                         text=True)
+    if out.returncode == 0 and not Path(out.stdout).resolve().is_relative_to(repo.resolve()):
+        raise SetupError(f"the copy imports fieldstream from {out.stdout}, not from {repo}/src")
+
+
+def select(mutants: list[Mutant], seed: int, max_mutants: int | None) -> list[Mutant]:
+    """A seeded shuffle, cut at ``max_mutants``: the same inputs give the same order on every machine."""
+    ordered = sorted(mutants, key=lambda m: (m.file, m.start, m.operator, m.replacement))
+    random.Random(seed).shuffle(ordered)
+    return ordered[:max_mutants] if max_mutants is not None else ordered
+
+
+def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, jobs: int = 2,
+              budget_seconds: float = 900.0, max_mutants: int | None = None, seed: int = 0,
+              operators: tuple[str, ...] = OPERATORS, equivalents: list[Equivalent] | None = None,
+              timeout: float | None = None, pytest_args: list[str] | None = None,
+              only: set[str] | None = None, log: Any = None) -> ScopeResult:
+    """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``)."""
+    equivalents = load_equivalents() if equivalents is None else equivalents
+    started = time.monotonic()
+    texts = {f: (root / f).read_text(encoding="utf-8") for f in sources}
+    mutants = [m for f in sources for m in iter_valid(find_mutants(texts[f], f), texts[f])
+               if m.operator in operators]
+    chosen = select(mutants, seed, max_mutants)
+    if only:  # re-check given mutants (ids from a report), e.g. the survivors of the last run
+        chosen = [m for m in chosen if m.id in only]
+    with tempfile.TemporaryDirectory(prefix="fieldstream-mutation-") as tmp:
+        repos: queue.Queue[Path] = queue.Queue()
+        for j in range(max(1, jobs)):
+            repos.put(_make_copy(root, Path(tmp) / f"job{j}"))
+        probe = repos.get()
+        _check_import(probe)
+        code, baseline, out = _pytest(probe, tests, None, pytest_args)
+        repos.put(probe)
+        if code != 0:
+            raise SetupError(f"scope {scope!r}: the tests fail on the unmutated code:\n{out}")
+        per_mutant = timeout if timeout is not None else max(config.TIMEOUT_FLOOR,
+                                                             config.TIMEOUT_FACTOR * baseline)
+        deadline = started + budget_seconds
+        result = ScopeResult(scope, sources, tests, round(baseline, 2), round(per_mutant, 1), len(mutants))
+        lock = threading.Lock()
+        done = [0]
+
+        def one(m: Mutant) -> Outcome:
+            reason = equivalent_reason(m, equivalents)
+            if reason is not None:
+                return Outcome(m, EQUIV, detail=reason)
+            if _STOP.is_set() or time.monotonic() + min(per_mutant, baseline * 1.5) > deadline:
+                return Outcome(m, NOT_RUN)
+            repo = repos.get()
+            target = repo / m.file
+            try:
+                target.write_text(m.apply(texts[m.file]), encoding="utf-8")
+                code, seconds, out = _pytest(repo, tests, per_mutant, pytest_args)
+            finally:
+                target.write_text(texts[m.file], encoding="utf-8")
+                repos.put(repo)
+            if code is None:
+                outcome = Outcome(m, TIMEOUT, seconds, f"no result after {per_mutant:.0f} s")
+            elif code == 0:
+                outcome = Outcome(m, SURVIVED, seconds)
+            elif code in (1, 2, 3):  # tests failed / interrupted (e.g. an import error) / internal error
+                lines = [ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+                outcome = Outcome(m, KILLED, seconds, lines[0] if lines else f"pytest exit {code}")
+            else:  # 4: usage error, 5: no tests collected: the mutant broke collection itself
+                outcome = Outcome(m, KILLED, seconds, f"pytest exit {code}")
+            with lock:
+                done[0] += 1
+                if log is not None:
+                    print(f"[{scope} {done[0]}/{len(chosen)}] {outcome.status:8} {m.file}:{m.line} "
+                          f"{m.operator}: {m.mutated_line.strip()[:80]}", file=log, flush=True)
+            return outcome
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            try:
+                result.outcomes = list(pool.map(one, chosen))
+            except BaseException:
+                _kill_all()  # the workers' test runs end now; queued mutants return at once
+                raise
+    return result
+
+
+# ---------------------------------------------------------------------------------------- reports
+def _counts(outcomes: list[Outcome]) -> dict[str, Any]:
+    c = {s: sum(o.status == s for o in outcomes) for s in (KILLED, TIMEOUT, SURVIVED, EQUIV, NOT_RUN)}
+    run = c[KILLED] + c[TIMEOUT] + c[SURVIVED]
+    c["run"] = run
+    c["score"] = round(100.0 * (c[KILLED] + c[TIMEOUT]) / run, 1) if run else None
+    return c
+
+
+def to_json(results: list[ScopeResult], args: dict[str, Any]) -> dict[str, Any]:
+    scopes = []
+    for r in results:
+        modules = {f: _counts([o for o in r.outcomes if o.mutant.file == f]) for f in r.sources}
+        scopes.append({
+            "scope": r.scope, "sources": r.sources, "tests": r.tests, "baseline_seconds": r.baseline_seconds,
+            "timeout_seconds": r.timeout, "mutants_total": r.total_mutants, "sampled": len(r.outcomes),
+            "summary": _counts(r.outcomes), "modules": modules,
+            "mutants": [{"id": o.mutant.id, "file": o.mutant.file, "line": o.mutant.line,
+                         "operator": o.mutant.operator, "original": o.mutant.original_line.strip(),
+                         "mutated": o.mutant.mutated_line.strip(), "status": o.status,
+                         "seconds": round(o.seconds, 2), "detail": o.detail} for o in r.outcomes],
+        })
+    return {"args": args, "scopes": scopes}
+
+
+def to_markdown(data: dict[str, Any]) -> str:
+    a = data["args"]
+    out = ["# Mutation report", "",
+           f"`python -m mutation --scope {a['scope']} --budget-minutes {a['budget_minutes']} "
+           f"--jobs {a['jobs']} "
+           f"--seed {a['seed']}" + (f" --max-mutants {a['max_mutants']}" if a["max_mutants"] else "")
+           + (f" --module {a['module']}" if a.get("module") else "") + "`", "",
+           "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants "
+           "(`mutation/equivalent.txt`) and mutants the budget did not reach are left out.", "",
+           "| scope | module | run | killed | timeout | survived | equivalent | not run | score |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in data["scopes"]:
+        rows = [*s["modules"].items(), ("**all**", s["summary"])]
+        for mod, c in rows:
+            score = "-" if c["score"] is None else f"{c['score']}%"
+            out.append(f"| {s['scope']} | {mod} | {c['run']} | {c['killed']} | {c['timeout']} "
+                       f"| {c['survived']} | {c['equivalent']} | {c['not-run']} | {score} |")
+    for s in data["scopes"]:
+        out += ["", f"## {s['scope']}: survivors", "",
+                f"{s['mutants_total']} mutants in scope, {s['sampled']} sampled; clean run of the tests "
+                f"{s['baseline_seconds']} s, per-mutant timeout {s['timeout_seconds']} s.", "",
+                "Tests: " + ", ".join(f"`{t}`" for t in s["tests"]), ""]
+        survivors = [m for m in s["mutants"] if m["status"] == SURVIVED]
+        if not survivors:
+            out.append("None.")
+        for m in sorted(survivors, key=lambda m: (m["file"], m["line"])):
+            out += [f"- `{m['file']}:{m['line']}` {m['operator']} (`{m['id']}`)", "  ```diff",
+                    f"  - {m['original']}", f"  + {m['mutated']}", "  ```"]
+        timeouts = [m for m in s["mutants"] if m["status"] == TIMEOUT]
+        if timeouts:
+            out += ["", "Killed by timeout:", ""]
+            out += [f"- `{m['file']}:{m['line']}` {m['operator']}: `{m['mutated']}`" for m in timeouts]
+    return "\n".join(out) + "\n"
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scope", required=True, choices=[*config.SCOPES, "all"])
+    ap.add_argument("--budget-minutes", type=float, default=15.0,
+                    help="wall-clock budget (for --scope all: split evenly between scopes)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--module", help="only mutate this source file (a path or glob inside the scope)")
+    ap.add_argument("--max-mutants", type=int, help="cap the seeded sample")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", action="append", metavar="ID",
+                    help="only this mutant (an id from a report; repeatable): re-check survivors")
+    ap.add_argument("--operator", action="append", choices=OPERATORS,
+                    help="only these operators (repeatable)")
+    ap.add_argument("--timeout", type=float,
+                    help="per-mutant timeout in seconds (default: from the clean run)")
+    ap.add_argument("--report", default="docs/mutation-report.md",
+                    help="Markdown survivors report; the JSON goes next to it (.json)")
+    ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C (temporary copies, test runs)
+    scopes = list(config.SCOPES) if args.scope == "all" else [args.scope]
+    budget = args.budget_minutes * 60 / len(scopes)
+    results = []
+    try:
+        for scope in scopes:
+            sources, tests = resolve_scope(args.root, scope, args.module if args.scope != "all" else None)
+            results.append(run_scope(args.root, scope, sources, tests, jobs=args.jobs, budget_seconds=budget,
+                                     max_mutants=args.max_mutants, seed=args.seed,
+                                     operators=tuple(args.operator or OPERATORS),
+                                     timeout=args.timeout, log=sys.stderr,
+                                     pytest_args=config.SCOPES[scope].get("pytest_args"),
+                                     only=set(args.only) if args.only else None))
+    except SetupError as exc:
+        print(f"mutation: {exc}", file=sys.stderr)
+        return 2
+    data = to_json(results, {"scope": args.scope, "budget_minutes": args.budget_minutes, "jobs": args.jobs,
+                             "seed": args.seed, "max_mutants": args.max_mutants, "module": args.module})
+    report = Path(args.report)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(to_markdown(data), encoding="utf-8")
+    report.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    for s in data["scopes"]:
+        c = s["summary"]
+        print(f"{s['scope']}: {c['run']} run, {c['killed']} killed, {c['timeout']} timeout, {c['survived']} "
+              f"survived, {c['equivalent']} equivalent, {c['not-run']} not run: score {c['score']}%")
+    print(f"report: {report} and {report.with_suffix('.json')}")
+    return 0

@@ -1,0 +1,158 @@
+"""Agent and SSE contracts that a planted bug could break without any other test noticing.
+
+Checked against scratch copies with the bug planted (each test failed) and against main (passes):
+
+* with batching, a ``field`` event never precedes the pending text of its own field, and the
+  chunks of a string field concatenate to exactly its value;
+* the raw answer text (``llm_response`` ``text``, the assistant message of the history) keeps every
+  delta, the last one included;
+* SSE frames: ids strictly increasing (1, 2, 3, ...) including the final ``error`` frame, only the
+  documented frame types with exactly the documented data keys, ``result`` once and last.
+
+All runs use the scripted offline model (no network, no timing assumptions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from fieldstream.agents import Agent, AgentContext, ModelError, OfflineModel, hook
+from fieldstream.agents.sse import event_stream
+from support.web import decode_sse
+
+
+class Story(BaseModel):
+    title: str
+    content: str
+    tags: list[str]
+    year: int
+
+
+THINK = '{"reasoning": "plan the story", "tool_calls": [], "is_complete": true, "final_result": null}'
+GOOD = ('{"title": "The Fox and the Grapes", "content": "A fox saw grapes high on a vine, jumped, '
+        'missed, and walked away.", "tags": ["fable", "fox"], "year": 1912}')
+BAD = '{"title": "T", "content": "c", "tags": [], "year": "soon", "never": "sent"}'
+
+
+def collect(agent: Agent, input: Any = "x") -> list[Any]:
+    async def main() -> list[Any]:
+        return [ev async for ev in agent.stream(input)]
+
+    return asyncio.run(main())
+
+
+def check_field_after_its_text(events: list[Any]) -> None:
+    """Every string ``field`` has all its text streamed before it, and none after it."""
+    text: dict[tuple[str, str], str] = {}
+    closed: set[tuple[str, str]] = set()
+    for ev in events:
+        if ev.type == "stream_start":
+            text.clear()
+            closed.clear()
+        elif ev.type == "chunk":
+            key = (ev.to_json()["call_type"], ev.to_json()["json_path"])
+            assert key not in closed, f"text of {key} after its field event"
+            text[key] = text.get(key, "") + ev.to_json()["delta"]
+        elif ev.type == "field":
+            key = (ev.to_json()["call_type"], ev.to_json()["json_path"])
+            closed.add(key)
+            if ev.to_json()["valid"] and isinstance(ev.to_json()["value"], str):
+                assert text.get(key, "") == ev.to_json()["value"], key
+
+
+@pytest.mark.parametrize("batch", [{}, {"stream_batch_chars": 10_000}, {"stream_batch_chars": 5},
+                                   {"stream_batch_ms": 60_000}, {"stream_batch_ms": 60_000,
+                                                                 "stream_batch_chars": 3}])
+def test_with_batching_a_field_event_never_precedes_its_own_pending_text(batch: dict[str, Any]) -> None:
+    agent = Agent(name="B", output_schema=Story, model=OfflineModel(pace=0, script=[THINK, GOOD]), **batch)
+    events = collect(agent)
+    check_field_after_its_text(events)
+    fields = [(e.to_json()["call_type"], e.to_json()["json_path"]) for e in events if e.type == "field"]
+    assert ("final_result", "title") in fields and ("final_result", "tags[1]") in fields
+    assert events[-1].type == "result" and events[-1].result == Story.model_validate_json(GOOD)
+
+
+def test_with_batching_an_invalid_field_still_follows_its_text() -> None:
+    agent = Agent(name="B", output_schema=Story, stream_batch_chars=10_000,
+                  model=OfflineModel(pace=0, script=[THINK, BAD, GOOD]))
+    events = collect(agent)
+    check_field_after_its_text(events)
+    invalid = [e for e in events if e.type == "field" and not e.to_json()["valid"]]
+    assert [e.to_json()["json_path"] for e in invalid] == ["year"]
+
+
+@pytest.mark.parametrize("batch", [{}, {"stream_batch_chars": 10_000}])
+def test_raw_answer_text_keeps_every_delta(batch: dict[str, Any]) -> None:
+    responses: list[tuple[str, str]] = []
+
+    @hook("llm_response")
+    def on_response(context: AgentContext, call_type: str, text: str, **kw: Any) -> None:
+        responses.append((call_type, text))
+
+    model = OfflineModel(pace=0, script=[THINK, BAD, GOOD])
+    agent = Agent(name="R", output_schema=Story, model=model, hooks=[on_response], **batch)
+    assert asyncio.run(agent.process("x")) == Story.model_validate_json(GOOD)
+    assert responses == [("think", THINK), ("final_result", GOOD)]
+    # the history sent with later calls holds the think answer verbatim, up to its last character
+    calls = list(model.calls)
+    assert {"role": "assistant", "content": THINK} in calls[1][0]
+    assert {"role": "assistant", "content": THINK} in calls[2][0]
+
+
+def frames_of(agent: Agent) -> list[tuple[int, str, dict[str, Any]]]:
+    async def main() -> list[str]:
+        return [f async for f in event_stream(agent, "x")]
+
+    frames = asyncio.run(main())
+    for frame in frames:  # one event per frame, on exactly three lines
+        assert frame.endswith("\n\n") and frame.count("\n") == 4
+    return decode_sse("".join(frames))
+
+
+DOCUMENTED = {
+    "stream_start": {"call_type"},
+    "chunk": {"call_type", "path", "json_path", "delta"},
+    "field": {"call_type", "path", "json_path", "value", "valid", "errors"},
+    "stream_end": {"call_type"},
+    "result": {"result"},
+    "error": {"message", "type"},
+}
+
+
+def check_frames(frames: list[tuple[int, str, dict[str, Any]]]) -> None:
+    assert [n for n, _, _ in frames] == list(range(1, len(frames) + 1))  # strictly increasing ids
+    for _, type_, data in frames:
+        assert type_ in DOCUMENTED, type_
+        assert set(data) == DOCUMENTED[type_], (type_, data)
+    types = [t for _, t, _ in frames]
+    assert types.count("result") + types.count("error") == 1
+    assert types[-1] in ("result", "error")
+
+
+def test_sse_frames_of_a_run_with_a_retry_are_documented_and_numbered() -> None:
+    model = OfflineModel(pace=0, script=[THINK, BAD, GOOD])
+    frames = frames_of(Agent(name="S", output_schema=Story, model=model))
+    check_frames(frames)
+    types = [t for _, t, _ in frames]
+    assert types[-1] == "result"
+    assert frames[-1][2]["result"] == Story.model_validate_json(GOOD).model_dump(mode="json")
+    assert types.count("stream_start") == 3 and types.count("stream_end") == 3
+
+
+@pytest.mark.parametrize("script", [
+    [THINK, ('{"title": "Half a ti', ModelError("connection reset"))],
+    [THINK, BAD, BAD, BAD],
+    [ModelError("down")],
+])
+def test_sse_error_frame_gets_the_next_id_and_no_undocumented_frame_leaks(script: list[Any]) -> None:
+    frames = frames_of(Agent(name="S", output_schema=Story, model=OfflineModel(pace=0, script=script),
+                             max_output_retries=2))
+    check_frames(frames)
+    n, type_, data = frames[-1]
+    assert type_ == "error"
+    assert n == (frames[-2][0] + 1 if len(frames) > 1 else 1)
+    assert data["type"] in ("ModelError", "OutputValidationError")
