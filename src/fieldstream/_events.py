@@ -329,4 +329,4 @@ class Skipped:
         return ""
 
 
-SchemaEvent = ValueStart | StringDelta | FieldDone | FieldInvalid | Skipped
+SchemaEvent = ValueStart | StringDelta | FieldDone | FieldInvalid | Skipped | DocumentDone

@@ -74,3 +74,26 @@ def test_multiple_refuses_options_that_assume_one_document(tmp_path: Path, extra
     f.write_text("1", encoding="utf-8")
     code, _, err = run(["parse", "-m", *extra, str(f)])
     assert code == cli.EXIT_USAGE and "--multiple" in err
+
+
+ROWS = '''
+from pydantic import BaseModel, Field
+
+
+class Row(BaseModel):
+    id: int
+    qty: int = Field(ge=0)
+'''
+
+
+def test_schema_validates_each_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cli_rows.py").write_text(ROWS, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    f = tmp_path / "rows.jsonl"
+    f.write_text('{"id": 1, "qty": 2}\n{"id": 2, "qty": -1}\n{"id": 3, "qty": 0}\n', encoding="utf-8")
+    code, out, err = run(["parse", "-m", "-s", "cli_rows:Row", "-f", "jsonl", "-c", "4", str(f)])
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(d["index"], d["value"]) for d in lines if d["event"] == "document_done"] == [
+        (0, {"id": 1, "qty": 2}), (2, {"id": 3, "qty": 0})]  # the invalid document has none
+    assert [d["path"] for d in lines if d["event"] == "field_invalid"] == ["$.qty"]
+    assert code == 1 and "greater_than_equal" in err

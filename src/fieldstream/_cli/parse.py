@@ -275,7 +275,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
             err.write(f"error: --schema needs pydantic (pip install 'fieldstream[schema]'): {exc}\n")
             return EXIT_DEPENDENCY
         try:
-            sstream = SchemaStream(model, fail_fast=False, paths=opts.paths)
+            sstream = SchemaStream(model, fail_fast=False, paths=opts.paths, multiple=opts.multiple)
         except Exception as exc:  # pydantic raises various errors for types it cannot handle
             raise UsageError(f"--schema: {opts.schema} is not a type pydantic can validate: {exc}") from exc
     else:
@@ -339,7 +339,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
             evs = []
         if sstream is not None:
             evs += sstream.close()
-            result = sstream.value
+            result = sstream.value if sstream.done or not opts.multiple else None
         else:
             assert parser is not None
             evs += parser.close()
