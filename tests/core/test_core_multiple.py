@@ -199,3 +199,16 @@ def test_a_number_document_completes_at_close() -> None:
     p = Parser(multiple=True)
     assert [e for e in p.feed("7 8") if type(e) is DocumentDone] == [DocumentDone(0, 7)]
     assert p.close()[-1] == DocumentDone(1, 8)
+
+
+def test_aiter_events_passes_multiple_on() -> None:
+    import asyncio
+
+    async def chunks() -> Any:
+        for c in ['{"a": 1}\n{"a"', ": 2}\n3"]:
+            yield c
+
+    async def main() -> list[Any]:
+        return [e async for e in fieldstream.aiter_events(chunks(), multiple=True) if type(e) is DocumentDone]
+
+    assert asyncio.run(main()) == [DocumentDone(0, {"a": 1}), DocumentDone(1, {"a": 2}), DocumentDone(2, 3)]
