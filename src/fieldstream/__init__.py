@@ -38,6 +38,7 @@ from ._errors import (
     UsageError,
 )
 from ._events import (
+    DocumentDone,
     Event,
     FieldDone,
     FieldInvalid,
@@ -61,6 +62,7 @@ __all__ = [
     "DEFAULT_MAX_NUMBER_LENGTH",
     "DEFAULT_MAX_STRING_LENGTH",
     "AgentError",
+    "DocumentDone",
     "ErrorKind",
     "Event",
     "FieldDone",

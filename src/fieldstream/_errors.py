@@ -31,7 +31,8 @@ Hierarchy::
 match on), ``pos`` (absolute character offset: the length of the longest prefix of the input that is
 still a viable prefix of some valid JSON text, so it never depends on how the input was chunked),
 ``line``/``col`` (1-based, like :class:`json.JSONDecodeError`) and ``path`` (the JSON path, a tuple of
-``str | int``, of the value being parsed when it happened).
+``str | int``, of the value being parsed when it happened) and ``document`` (``Parser(multiple=True)``
+only: the 0-based index of the document it happened in; ``None`` for a single-document parser).
 
 :class:`SchemaError` carries ``kind`` (a :class:`SchemaErrorKind`), ``path``, ``errors`` (Pydantic's
 error dicts with absolute ``loc``), ``missing`` and ``events``.
@@ -103,6 +104,7 @@ class StreamError(FieldstreamError, ValueError):
     col: int
     path: tuple[str | int, ...]
     context: str
+    document: int | None
 
     def __init__(
         self,
@@ -115,6 +117,7 @@ class StreamError(FieldstreamError, ValueError):
         path: tuple[str | int, ...] = (),
         context: str = "",
         context_offset: int = 0,
+        document: int | None = None,
     ) -> None:
         self.kind = kind
         self.msg = message
@@ -124,6 +127,7 @@ class StreamError(FieldstreamError, ValueError):
         self.path = path
         self.context = context
         self.context_offset = context_offset
+        self.document = document
         super().__init__(self._render())
 
     @property
@@ -139,6 +143,8 @@ class StreamError(FieldstreamError, ValueError):
             from ._path import to_jsonpath
 
             text += f", path {to_jsonpath(self.path)}"
+        if self.document is not None:
+            text += f", document {self.document}"
         if self.context:
             shown = self.context.replace("\n", "\u21b5").replace("\r", "\u240d").replace("\t", "\u2409")
             text += f"\n    {shown}\n    {' ' * self.context_offset}^"
@@ -148,7 +154,7 @@ class StreamError(FieldstreamError, ValueError):
         return (
             _rebuild,
             (type(self), self.kind, self.msg, self.pos, self.line, self.col, self.path, self.context,
-             self.context_offset),
+             self.context_offset, self.document),
         )
 
 
@@ -166,9 +172,11 @@ def _rebuild(
     path: tuple[str | int, ...],
     context: str,
     offset: int,
+    document: int | None = None,
 ) -> StreamError:  # pragma: no cover - pickling support
     return cls(
-        kind, msg, pos=pos, line=line, col=col, path=path, context=context, context_offset=offset
+        kind, msg, pos=pos, line=line, col=col, path=path, context=context, context_offset=offset,
+        document=document,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from ._path import Path, to_dotted, to_jsonpath, to_pointer
 
 __all__ = [
+    "DocumentDone",
     "Event",
     "FieldDone",
     "FieldInvalid",
@@ -181,7 +182,32 @@ def _same_json(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-Event = ValueStart | StringDelta | ValueDone
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class DocumentDone(_EventBase):
+    """``Parser(multiple=True)`` only: document number ``index`` (0-based) of the stream is complete.
+
+    It follows the document's own root :class:`ValueDone` (path ``()``) and carries the same
+    ``value``, so that a consumer of several documents can tell them apart by ``index`` alone. A
+    single-document parser never emits it. Its ``path`` is ``()``, like every root.
+    """
+
+    index: int
+    value: Any
+    _loc: _Loc = field(default_factory=lambda: ROOT, repr=False)
+
+    def __repr__(self) -> str:
+        return f"DocumentDone(index={self.index!r}, value={_short_repr(self.value)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not DocumentDone:
+            return NotImplemented
+        return self.index == other.index and _same_json(self.value, other.value)
+
+    def __hash__(self) -> int:
+        return hash((DocumentDone, self.index))
+
+
+Event = ValueStart | StringDelta | ValueDone | DocumentDone
 
 # Fast constructors for the parser's hot path (bypass the frozen dataclass __init__).
 _new = object.__new__
@@ -303,4 +329,4 @@ class Skipped:
         return ""
 
 
-SchemaEvent = ValueStart | StringDelta | FieldDone | FieldInvalid | Skipped
+SchemaEvent = ValueStart | StringDelta | FieldDone | FieldInvalid | Skipped | DocumentDone

@@ -19,6 +19,10 @@ Design notes
   starts, a scalar when it completes. ``snapshot()`` therefore costs O(depth + open string).
 * Errors: the kind depends only on the parser state and the offending character, both of which are
   the same for every chunking (see :class:`~fieldstream.ErrorKind`).
+* Several documents (``multiple=True``) cost the single-document hot loop nothing: a document ends
+  in :meth:`Parser._end_document` (once per document, where the state would become ``_END``), and the
+  next one starts on the error path of ``_END`` (a non-whitespace character that a single-document
+  parser would reject as trailing data).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from itertools import pairwise
 from typing import Any, Final, NoReturn, SupportsIndex
 
 from ._errors import ErrorKind, ParserClosedError, StreamError
-from ._events import ROOT, Event, ValueKind, _Loc, make_delta, make_done, make_start
+from ._events import ROOT, DocumentDone, Event, ValueKind, _Loc, make_delta, make_done, make_start
 from ._input import BOM, InvalidUtf8, Utf8Input
 from ._partial import Container, deep_copy, settle_open_string
 from ._path import Path
@@ -128,11 +132,20 @@ class Parser:
         max_size: maximum total characters of input (``None``: no limit). Protects against a
             stream that never ends.
         events: produce events (default). ``False`` only builds the value (what :func:`parse` uses).
+        multiple: accept a stream of several documents (concatenated JSON, JSON Lines, or any
+            whitespace between them), like ``json.JSONDecoder.raw_decode`` called in a loop. Each
+            document's events are those of a single document (its root is ``()``), followed by a
+            :class:`~fieldstream.DocumentDone` with the document's index. Two numbers need whitespace
+            between them (``1 2`` is two documents, ``12`` one); other values may touch (``{}[]``).
+            An empty stream is zero documents. Errors carry the index in ``StreamError.document``;
+            positions, lines and columns count from the start of the stream.
     """
 
     __slots__ = (
         "_closed",
         "_decoder",
+        "_doc",
+        "_docs",
         "_error",
         "_ev",
         "_has_root",
@@ -148,6 +161,7 @@ class Parser:
         "_max_size",
         "_max_string",
         "_mode",
+        "_multiple",
         "_nparts",
         "_nst",
         "_nstart",
@@ -174,6 +188,7 @@ class Parser:
         max_number_length: SupportsIndex | None = DEFAULT_MAX_NUMBER_LENGTH,
         max_size: SupportsIndex | None = None,
         events: bool = True,
+        multiple: bool = False,
     ) -> None:
         # The limits are typed SupportsIndex (a protocol, unchecked at a compiled call boundary) so
         # that a bad value reaches the documented ValueError in the compiled build too.
@@ -219,6 +234,10 @@ class Parser:
         self._lit = ""
         self._litn = 0
         self._vloc: _Loc = ROOT
+        # several documents
+        self._multiple = multiple
+        self._doc = 0  # index of the current (or just completed) document
+        self._docs: list[Any] | None = None  # parse(multiple=True): the completed documents
 
     # ------------------------------------------------------------------ public API
 
@@ -273,7 +292,7 @@ class Parser:
                 self._consume(rest)
         if self._st == _NUMBER and self._nst in (_N_ZERO, _N_INT, _N_FRAC, _N_EXP):
             self._finish_number("")
-        if self._st != _END:
+        if self._st != _END and not (self._multiple and self._st == _VALUE and not self._has_root):
             what = "document" if not self._has_root and not self._stack else "JSON value"
             self._fail(ErrorKind.INCOMPLETE, f"Unexpected end of input: incomplete {what}", "", 0)
         self._closed = True
@@ -300,8 +319,16 @@ class Parser:
 
     @property
     def done(self) -> bool:
-        """True once the top-level value is complete (trailing whitespace may still follow)."""
+        """True once the top-level value is complete (trailing whitespace may still follow).
+
+        With ``multiple=True``: the current document is complete and the next has not started.
+        """
         return self._st == _END
+
+    @property
+    def document(self) -> int:
+        """``multiple=True``: 0-based index of the document being parsed (or just completed)."""
+        return self._doc
 
     @property
     def value(self) -> Any:
@@ -343,6 +370,7 @@ class Parser:
             raise ParserClosedError(
                 ErrorKind.CLOSED, f"parser already failed ({err.kind.value} at char {err.pos}); "
                 "create a new Parser", pos=err.pos, line=err.line, col=err.col, path=err.path,
+                document=err.document,
             ) from err
         raise ParserClosedError(ErrorKind.CLOSED, "parser is closed; create a new Parser",
                                 pos=self._pos, line=self._lines + 1, col=self._pos - self._lstart + 1)
@@ -424,7 +452,8 @@ class Parser:
         before = src[max(0, at - _CONTEXT):at]
         context = before + src[at:at + _CONTEXT]
         err = StreamError(kind, msg, pos=pos, line=line, col=col, path=self._current_path(),
-                          context=context, context_offset=len(before))
+                          context=context, context_offset=len(before),
+                          document=self._doc if self._multiple else None)
         self._error = err
         self._st = _DEAD
         self._sfast = False
@@ -484,7 +513,30 @@ class Parser:
         stack.pop()
         if self._ev is not None:
             self._ev.append(make_done(self._locs.pop(), top))
-        return _AFTER if stack else _END
+        return _AFTER if stack else self._end_document()
+
+    def _end_document(self) -> int:
+        """The root value is complete (``_root`` is set): return ``_END``. Once per document."""
+        if self._multiple:
+            if self._ev is not None:
+                self._ev.append(DocumentDone(self._doc, self._root))
+            if self._docs is not None:
+                self._docs.append(self._root)
+        return _END
+
+    def _next_document(self, s: str, i: int) -> int:
+        """``multiple=True``: the non-whitespace character ``s[i]`` after a complete document starts
+        the next one. A number right after a number would read as one (``12``): that needs whitespace."""
+        root = self._root
+        if s[i] in _NUM_START and type(root) in (int, float) and \
+                (s[i - 1] if i > 0 else self._tail[-1:]) not in _WS_CHARS:
+            self._fail(ErrorKind.INVALID_NUMBER, "Expecting whitespace between two numbers", s, i)
+        self._doc += 1
+        self._root = None
+        self._has_root = False
+        self._key = ""
+        self._inserted = False
+        return _VALUE
 
     def _new_loc(self) -> _Loc:
         """Location of a scalar about to start (event mode only)."""
@@ -500,7 +552,7 @@ class Parser:
         if not stack:
             self._root = value
             self._has_root = True
-            return _END
+            return self._end_document()
         top = stack[-1]
         if type(top) is dict:
             top[self._key] = value
@@ -646,7 +698,7 @@ class Parser:
                 if top is None:
                     self._root = value
                     self._has_root = True
-                    st = _END
+                    st = self._end_document()
                 elif type(top) is dict:
                     top[self._key] = value
                     st = _AFTER
@@ -688,6 +740,9 @@ class Parser:
             if st == _COLON and c == ":":
                 st = _VALUE
                 i += 1
+                continue
+            if st == _END and self._multiple:
+                st = self._next_document(s, i)
                 continue
             self._fail_syntax(st, top, s, i)  # _COLON without ':', or _END
         self._st = st

@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="read and feed N characters at a time (use small N to simulate model deltas)")
     parse.add_argument("--lenient", "-l", action="store_true",
                        help="LLM output: skip prose and code fences around the JSON")
+    parse.add_argument("--multiple", "-m", action="store_true",
+                       help="a stream of documents (JSON Lines or concatenated JSON): each document's "
+                       "events, then a DocumentDone with its index; with --schema each document is validated")
     bar = parse.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="always show a progress bar on stderr (default: for files >= 1 MiB on a terminal)")
@@ -159,7 +162,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
             from .parse import ParseOptions, run_parse
 
             opts = ParseOptions(file=args.file, format=args.format, schema=args.schema, paths=args.paths,
-                                chunk=args.chunk, lenient=args.lenient, progress=args.progress)
+                                chunk=args.chunk, lenient=args.lenient, progress=args.progress,
+                                multiple=args.multiple)
             return run_parse(opts, out, err)
         if args.command == "demo":
             try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .. import (
+    DocumentDone,
     FieldDone,
     FieldInvalid,
     Parser,
@@ -49,6 +50,7 @@ class ParseOptions:
     chunk: int = 65536
     lenient: bool = False
     progress: bool | None = None  # None: automatic (stdout is a terminal and the input is large)
+    multiple: bool = False  # a stream of documents (JSON Lines, concatenated JSON)
 
 
 def load_model(spec: str) -> Any:
@@ -137,7 +139,10 @@ def _event_dict(ev: Any) -> dict[str, Any]:
     if isinstance(ev, Skipped):
         return {"event": "skipped", "pos": ev.pos, "text": ev.text}
     d: dict[str, Any] = {"event": _snake(name), "path": to_jsonpath(ev.path)}
-    if isinstance(ev, ValueStart):
+    if isinstance(ev, DocumentDone):
+        d["index"] = ev.index
+        d["value"] = ev.value
+    elif isinstance(ev, ValueStart):
         d["kind"] = str(ev.kind.value)
     elif isinstance(ev, StringDelta):
         d["delta"] = ev.delta
@@ -166,6 +171,8 @@ def _event_line(name: str, ev: Any) -> str:
         return f"{'ValueStart':<12} {path} {ev.kind.value}"
     if isinstance(ev, StringDelta):
         return f"{'StringDelta':<12} {path} {_short(ev.delta)}"
+    if isinstance(ev, DocumentDone):
+        return f"{name:<12} #{ev.index} = {_short(ev.value)}"
     if isinstance(ev, ValueDone) or name == "FieldDone":
         return f"{name:<12} {path} = {_short(ev.value)}"
     if name == "FieldInvalid":
@@ -205,8 +212,9 @@ def format_stream_error(exc: StreamError, window: str, window_start: int, prose:
             col += len(prose) - (prose.rfind("\n") + 1)
     text, caret = neighbourhood(window, window_start, pos)
     path = to_jsonpath(exc.path)
+    document = f", document {exc.document}" if exc.document is not None else ""
     return (f"{name}:{line}:{col}: error: {exc.msg} [{exc.kind.value}]\n"
-            f"  at char {pos}, line {line}, column {col}, path {path}\n"
+            f"  at char {pos}, line {line}, column {col}, path {path}{document}\n"
             f"  | {text}\n"
             f"  | {' ' * caret}^\n")
 
@@ -215,6 +223,10 @@ def run_parse(opts: ParseOptions, out: IO[str], err: IO[str]) -> int:
     """Run the ``parse`` subcommand; return the exit code."""
     if opts.chunk < 1:
         raise UsageError("--chunk must be at least 1")
+    if opts.multiple and opts.lenient:
+        raise UsageError("--multiple and --lenient do not go together (lenient mode finds one document)")
+    if opts.multiple and opts.format == "patch":
+        raise UsageError("--multiple and --format patch do not go together (a JSON Patch edits one document)")
     model = load_model(opts.schema) if opts.schema else None
     try:
         patterns = [PathPattern(p) for p in opts.paths] if opts.paths else None
@@ -263,11 +275,11 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
             err.write(f"error: --schema needs pydantic (pip install 'fieldstream[schema]'): {exc}\n")
             return EXIT_DEPENDENCY
         try:
-            sstream = SchemaStream(model, fail_fast=False, paths=opts.paths)
+            sstream = SchemaStream(model, fail_fast=False, paths=opts.paths, multiple=opts.multiple)
         except Exception as exc:  # pydantic raises various errors for types it cannot handle
             raise UsageError(f"--schema: {opts.schema} is not a type pydantic can validate: {exc}") from exc
     else:
-        parser = Parser()
+        parser = Parser(multiple=opts.multiple)
     window = ""
     window_start = 0
     emit_snapshot = opts.format == "snapshot"
@@ -327,13 +339,14 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
             evs = []
         if sstream is not None:
             evs += sstream.close()
-            result = sstream.value
+            result = sstream.value if sstream.done or not opts.multiple else None
         else:
             assert parser is not None
             evs += parser.close()
-            result = parser.value
+            result = parser.value if parser.done else None  # (--multiple: none at all is fine)
         if emit_snapshot:
-            printer.snapshot(result)
+            if result is not None or not opts.multiple:
+                printer.snapshot(result)
         else:
             printer.events(select(evs))
     except UnicodeDecodeError as exc:

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, create_model
 from .. import SchemaError
 from .._errors import OutputValidationError
 from ._call import BadOutput, CallOutcome, NativeCall, Run, Sink, stream_call
+from ._continue import can_continue, valid_prefix
 from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager
 from ._tools import Tool
@@ -64,7 +65,9 @@ class Agent:
     path before hooks and SSE see them; order and text are preserved), ``lenient`` (accept JSON
     wrapped in prose or a ```` ```json ```` fence; a leading ``<think>`` block is always read as
     reasoning), ``native_tools`` (``None``: use the provider's tool calling when the model supports
-    it; ``False``: always emulate tool calls in the think JSON).
+    it; ``False``: always emulate tool calls in the think JSON), ``retry_mode``: ``"full"``
+    (default: a rejected answer is regenerated from scratch) or ``"continue"`` (the model is asked for
+    the rest of the answer after its valid prefix; see ``docs/agents.md``, "Continuation retries").
     """
 
     def __init__(self, name: str, description: str | None = None, instructions: str | None = None,
@@ -74,7 +77,10 @@ class Agent:
                  model: Model | str | None = None, enable_streaming: bool = False, *,
                  max_output_retries: int = 2, stream_batch_ms: float | None = None,
                  stream_batch_chars: int | None = None, lenient: bool = False,
-                 native_tools: bool | None = None) -> None:
+                 native_tools: bool | None = None, retry_mode: str = "full") -> None:
+        if retry_mode not in ("full", "continue"):
+            raise ValueError(f"retry_mode must be 'full' or 'continue', not {retry_mode!r}")
+        self.retry_mode = retry_mode
         self.name = name
         self.description = description
         self.instructions = instructions
@@ -349,6 +355,7 @@ class Agent:
         as soon as its arguments are complete; a failed attempt cancels the tools it started.
         """
         msgs = list(messages)
+        prefix = ""  # a continuation retry: the valid prefix the model continues from
         for attempt in range(self.max_output_retries + 1):
             on_tool = None
             if tasks is not None:
@@ -358,7 +365,8 @@ class Agent:
             try:
                 return await stream_call(self, run, call_type, msgs, tp, schema, attempt,
                                          tools=self.tools if tasks is not None else None, on_tool=on_tool,
-                                         content_prefix=("final_result",) if tasks is not None else ())
+                                         content_prefix=("final_result",) if tasks is not None else (),
+                                         prefix=prefix)
             except BaseException as exc:
                 if tasks:
                     for task in tasks.values():
@@ -380,10 +388,28 @@ class Agent:
                     f"{call_type} output still invalid after {attempt + 1} attempt(s): {err}",
                     call_type=call_type, errors=errors, text=bad.text) from err
             log.info("retrying %s call after invalid output: %s", call_type, err)
-            msgs = [*msgs, {"role": "assistant", "content": bad.text},
+            # A continuation that failed before adding a valid member falls back to a full retry.
+            # Native tool calls are never continued (their arguments stream apart from the content).
+            keep = valid_prefix(bad.text, err.path) if (
+                self.retry_mode == "continue" and tasks is None and can_continue(err)) else None
+            if keep is not None and len(keep) > len(prefix):
+                prefix = keep
+                msgs = [*messages, {"role": "user", "content": _continue_prompt(prefix, detail)}]
+                continue
+            base = messages if prefix else msgs  # (after a failed continuation: start over)
+            prefix = ""
+            msgs = [*base, {"role": "assistant", "content": bad.text},
                     {"role": "user", "content": "Your answer was invalid and was rejected: "
                      f"{detail}. Answer again with one complete JSON object that matches the schema."}]
         raise AssertionError("unreachable")
+
+
+def _continue_prompt(prefix: str, detail: str) -> str:
+    """The request for the rest of a rejected answer (``retry_mode="continue"``)."""
+    return ("Your answer was rejected after its valid beginning: " + detail + ". Here is that valid "
+            "beginning, between the markers:\n<prefix>\n" + prefix + "\n</prefix>\nContinue the JSON "
+            "exactly where the beginning stops: write only the rest (it is appended to the beginning as "
+            "is, so do not repeat it), and make the whole a JSON object that matches the schema.")
 
 
 def _arguments(call: NativeCall) -> dict[str, Any]:

@@ -240,7 +240,7 @@ def _locate(exc: SchemaError | StreamError, prefix: Path) -> None:
 async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Message], tp: type[BaseModel],
                       schema: dict[str, Any], attempt: int, *, tools: dict[str, Any] | None = None,
                       on_tool: Callable[[NativeCall], None] | None = None,
-                      content_prefix: Path = ()) -> CallOutcome:
+                      content_prefix: Path = (), prefix: str = "") -> CallOutcome:
     """Stream one model call; return its outcome or raise :class:`BadOutput` (invalid output) or
     :class:`~fieldstream.ModelError` (the provider failed, refused or cut the answer).
 
@@ -249,6 +249,10 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
     receives each call as soon as its arguments are complete and valid. ``content_prefix`` moves the
     content's paths (native tool calling reports the answer under ``final_result``, as the think
     JSON of the emulation carries it).
+
+    ``prefix``: a continuation retry. The schema stream is rebuilt from the valid prefix of the
+    rejected answer (its events were reported by that call and are not sent again); the model's text
+    continues it. The raw text (in the outcome and in :class:`BadOutput`) is the prefix plus the new text.
     """
     ctx = run.ctx
     hooks = agent.hooks
@@ -263,10 +267,13 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
         if hooks_on:
             await hooks.fire("stream_start", ctx, call_type=call_type)
         if sink is not None:
-            await sink(StreamStart(call_type))
+            await sink(StreamStart(call_type, continued=bool(prefix)))
     lenient = bool(getattr(agent, "lenient", False))
     out = _Output(tp, lenient)
     text: list[str] = []
+    if prefix:
+        out.feed(prefix)  # valid (it was validated before): rebuilds the state, events already sent
+        text.append(prefix)
     reasoning: list[str] = []
     refusal: list[str] = []
     finish: Finish | None = None

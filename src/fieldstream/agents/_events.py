@@ -72,12 +72,20 @@ def _no_partial() -> Any:
 
 @dataclass(frozen=True)
 class StreamStart:
-    """A model call started; a new one of the same ``call_type`` means a retry (reset its view)."""
+    """A model call started; a new one of the same ``call_type`` means a retry (reset its view).
+
+    ``continued``: a continuation retry (``Agent(retry_mode="continue")``): the call goes on from
+    the valid prefix of the rejected one, whose events stand; keep the view, only the rejected
+    field (and what follows it) is written again.
+    """
 
     type: Literal["stream_start"] = field(default="stream_start", init=False)
     call_type: str
+    continued: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        if self.continued:
+            return {"call_type": self.call_type, "continued": True}
         return {"call_type": self.call_type}
 
 

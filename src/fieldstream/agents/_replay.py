@@ -725,6 +725,19 @@ def _step(state: dict[str, Any], pieces: _Pieces, id: int, type: str, data: Any)
     if not isinstance(call_type, str):
         return
     calls = state["calls"]
+    if type == "stream_start" and data.get("continued") and call_type in calls:
+        # a continuation retry: what was written stands; the rejected fields are written again
+        call = calls[call_type]
+        for key, status in list(call["status"].items()):
+            if status != "invalid":
+                continue
+            call["fields"].pop(key, None)
+            call["status"][key] = "streaming"
+            if key in call["texts"]:
+                call["texts"][key] = ""
+                pieces.get(call_type, {}).pop(key, None)
+        call["ended"] = False
+        return
     if type == "stream_start":
         calls.pop(call_type, None)  # a retry starts over: drop, then re-add at the end
         calls[call_type] = _new_call()

@@ -3,7 +3,7 @@
 Frames are ``id: <n>\\nevent: <type>\\ndata: <json>\\n\\n`` with strictly increasing ids from 1 and
 these types (and only these):
 
-- ``stream_start`` ``{"call_type"}``
+- ``stream_start`` ``{"call_type"}`` (plus ``"continued": true`` for a continuation retry: keep the view)
 - ``chunk`` ``{"call_type", "path", "json_path", "delta"}``: decoded string text as it arrives
 - ``field`` ``{"call_type", "path", "json_path", "value", "valid", "errors"}``: a value completed
   (numbers, booleans, objects, list items like ``tags[0]``, and strings too), validated

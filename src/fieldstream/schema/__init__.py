@@ -13,6 +13,7 @@ Pydantic core schema walked once into nodes), ``_views.py`` (the typed partial v
 
 from .._errors import SchemaError, SchemaErrorKind
 from .._events import FieldDone, FieldInvalid, SchemaEvent, Skipped
+from ._policy import Stream
 from ._stream import MAX_DEPTH, SchemaStream
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "SchemaEvent",
     "SchemaStream",
     "Skipped",
+    "Stream",
 ]

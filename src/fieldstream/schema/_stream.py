@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from .. import Parser  # the public name: survives the core's module layout
 from .._errors import SchemaError, SchemaErrorKind, StreamError
 from .._events import (
+    DocumentDone,
     Event,
     FieldDone,
     FieldInvalid,
@@ -34,6 +35,7 @@ from .._events import (
 )
 from .._lenient import LenientFilter
 from .._path import Path, PathPattern, compile_patterns, to_dotted
+from ._policy import DONE, WITH_STATE
 from ._tree import _RAW as RAW_NODE
 from ._tree import IGNORED, MODEL, TAGGED, Node, errors_of, relocate, tree_for
 from ._views import MISSING, Frame
@@ -102,6 +104,11 @@ class SchemaStream(Generic[T]):
                  **parser_options: Any) -> None:
         self._root: Node = tree_for(tp)
         self._parser = Parser(**parser_options)
+        self._multiple = bool(parser_options.get("multiple"))
+        # multiple=True: the roots of the documents that complete in the events being processed.
+        # One feed() can end a document and start the next, so the parser's snapshot() (its current
+        # document) is not the root of an earlier document's events: take it from its DocumentDone.
+        self._roots: list[Any] = []
         self._lenient = LenientFilter() if lenient else None
         self._fail_fast = fail_fast
         self._patterns = compile_patterns(paths) if paths is not None else None
@@ -125,6 +132,11 @@ class SchemaStream(Generic[T]):
         self._error: SchemaError | None = None
         self._closed = False
         self._out: list[Any] = []
+        # Streaming policy (``Stream`` markers): the open ``Stream.done`` member (its path and length)
+        # and the states of ``Stream.with_state`` members.
+        self._hide: Path | None = None
+        self._hide_len = 0
+        self._states: dict[Path, str] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -146,6 +158,8 @@ class SchemaStream(Generic[T]):
                 self._process(self._parser.feed(text))
         else:
             self._process(self._parser.feed(delta))
+        if self._states:
+            self._settle_states(out)
         return out
 
     def close(self) -> list[SchemaEvent]:
@@ -178,6 +192,8 @@ class SchemaStream(Generic[T]):
             self._error = err
             raise err from exc
         self._closed = True
+        if self._states:
+            self._settle_states(out)
         if self._errors:
             err = self._make_error(self._invalid_paths[0] if self._invalid_paths else (), self._errors, out)
             self._error = err
@@ -223,8 +239,29 @@ class SchemaStream(Generic[T]):
             self._open_slot(fr)
         else:
             self._refresh()
+        if frames[0].gated:
+            return None
         typed: T = frames[0].obj if frames[0].view is not None else self._raw_of(0)
         return typed
+
+    @property
+    def partial_state(self) -> dict[Path, str]:
+        """``Stream.with_state`` fields by JSON path: ``"streaming"`` from their first character,
+        then ``"done"`` (validated) or ``"invalid"``; absent before they start. Live: do not mutate."""
+        return self._states
+
+    def _settle_states(self, out: list[Any]) -> None:
+        states = self._states
+        for ev in out:
+            t = type(ev)
+            if t is FieldDone:
+                if ev.path in states and states[ev.path] == "streaming":
+                    states[ev.path] = "done"
+            elif t is FieldInvalid:  # the field itself or a value inside it
+                path = ev.path
+                for p in states:
+                    if path[:len(p)] == p:
+                        states[p] = "invalid"
 
     @property
     def done(self) -> bool:
@@ -251,7 +288,8 @@ class SchemaStream(Generic[T]):
         return pats is None or any(p.matches(path) for p in pats)
 
     def _sstream_open(self) -> bool:
-        return self._sopen and self._sstring and self._snode.stream and self._snode.kind != IGNORED
+        return (self._sopen and self._sstring and self._snode.stream and self._snode.kind != IGNORED
+                and self._hide is None)
 
     def _raw_of(self, i: int) -> Any:
         """The parser's live container of open frame ``i`` (found once, then cached)."""
@@ -390,6 +428,10 @@ class SchemaStream(Generic[T]):
     def _process(self, events: list[Event]) -> None:
         out = self._out
         frames = self._frames
+        if self._multiple:
+            self._roots = [ev.value for ev in events if type(ev) is DocumentDone]
+            if frames and frames[0].raw is None and self._roots:
+                frames[0].raw = self._roots[0]
         for ev in events:
             if self._error is not None:
                 raise self._error
@@ -417,19 +459,40 @@ class SchemaStream(Generic[T]):
                                                       "msg": "Extra inputs are not permitted",
                                                       "input": None}], (parent.names, key))
                     parent.open_key = key
+                    hide = self._hide
+                    if hide is not None and path[:self._hide_len] != hide:
+                        self._hide = hide = None  # the Stream.done member before this one is over
+                    pol = pnode.policy
+                    if pol is not None and hide is None:
+                        flags = pol.get(key, 0)
+                        if flags & DONE:
+                            self._hide = path
+                            self._hide_len = len(path)
+                        if flags & WITH_STATE:
+                            self._states[path] = "streaming"
                 else:
                     parent = None
                     node = self._root
+                    self._result = MISSING  # (a new document with multiple=True)
+                    self._failed = set()
+                    self._hide = None
                 sel = node.kind != IGNORED and (self._patterns is None or self._selected(path))
+                shown = self._hide is None
                 if kind is _OBJECT or kind is _ARRAY:
                     if len(frames) >= self._max_depth:
                         self._too_deep(path)
                     if parent is None:
                         fr = Frame(path, node, (), ())
+                        fr.gated = bool(node.gate) and node.kind == MODEL
+                        if self._roots:
+                            fr.raw = self._roots[0]
                     else:
                         fr = Frame(path, node, (*parent.locprefix, key), (*parent.names, parent.name_of(key)))
                         frames.append(fr)
-                        if node.kind != IGNORED and parent.view is not None:
+                        if node.gate and node.kind == MODEL:
+                            fr.gated = True
+                        elif node.kind != IGNORED and parent.view is not None and not (
+                                self._hide is not None and len(path) == self._hide_len):  # the done member
                             parent.put(key, fr.obj if fr.view is not None else self._raw_of(len(frames) - 1))
                         frames.pop()
                     frames.append(fr)
@@ -438,10 +501,15 @@ class SchemaStream(Generic[T]):
                     self._sstring = kind is _STRING
                     self._spath = path
                     self._snode = node
-                    self._sstream = sel and node.stream and kind is _STRING
-                    self._ssel = sel
-                if sel:
+                    self._sstream = sel and node.stream and kind is _STRING and shown
+                    self._ssel = sel and (shown or len(path) == self._hide_len)
+                if sel and shown:
                     out.append(ev)
+                continue
+            if t is DocumentDone:  # multiple=True: the document's root completed (and validated?)
+                self._roots.pop(0)
+                if self._result is not MISSING:
+                    out.append(DocumentDone(ev.index, self._result))  # type: ignore[union-attr]
                 continue
             # ValueDone
             value = ev.value  # type: ignore[union-attr]
@@ -453,7 +521,8 @@ class SchemaStream(Generic[T]):
                     if parent is not None and parent.node.kind != IGNORED:
                         self._forget(len(frames) - 1, key)
                     continue
-                sel = self._patterns is None or self._selected(path)
+                sel = (self._patterns is None or self._selected(path)) and (
+                    self._hide is None or len(path) <= self._hide_len)
                 names = (fr.names, None)
                 if node is RAW_NODE:
                     v: Any = value
@@ -483,6 +552,8 @@ class SchemaStream(Generic[T]):
                     self._drop(parent, key, value)
                 else:
                     parent.put(key, v)
+                    if parent.gated and key in parent.node.gate and v is not None:
+                        self._ungate(parent)
                 continue
             # a scalar
             node = self._snode
@@ -513,10 +584,23 @@ class SchemaStream(Generic[T]):
                 self._drop(parent, key, value)
                 continue
             parent.put(key, v)
+            if parent.gated and key in parent.node.gate and v is not None:
+                self._ungate(parent)
             if parent.node.kind == TAGGED and key == parent.node.discriminator:
                 self._resolve(parent, value)
         if self._error is not None:
             raise self._error
+
+    def _ungate(self, fr: Frame) -> None:
+        """``Stream.not_null``: the gating field of ``fr`` has a value: show ``fr`` in its parent."""
+        fr.gated = False
+        frames = self._frames
+        i = frames.index(fr)
+        if i == 0 or (self._hide is not None and fr.path == self._hide):
+            return
+        parent = frames[i - 1]
+        if parent.view is not None and fr.node.kind != IGNORED:
+            parent.put(fr.path[-1], fr.obj if fr.view is not None else self._raw_of(i))
 
     def _drop(self, fr: Frame, key: Any, raw: Any) -> None:
         """An invalid member: lists keep the raw value (indices stay aligned), objects omit it."""
@@ -554,7 +638,7 @@ class SchemaStream(Generic[T]):
             fr.locprefix = (*fr.locprefix, str(tag))
         frames = self._frames
         i = frames.index(fr)
-        if i > 0:
+        if i > 0 and not fr.gated and not (self._hide is not None and fr.path == self._hide):
             parent = frames[i - 1]
             if parent.view is not None:
                 parent.put(fr.path[-1], fr.obj if fr.view is not None else self._raw_of(i))

@@ -21,6 +21,8 @@ from pydantic_core import SchemaError as SchemaBuildError
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
+from ._policy import NOT_NULL, flags_of
+
 __all__ = ["Node", "errors_of", "relocate", "tree_for"]
 
 # Node kinds.
@@ -57,7 +59,7 @@ class Node:
     __slots__ = (
         "_validator", "choices", "cls", "config", "defs", "discriminator", "extra", "extra_node", "fast",
         "fastc",
-        "fields", "item", "items", "kind", "names", "required", "root_model", "schema",
+        "fields", "gate", "item", "items", "kind", "names", "policy", "required", "root_model", "schema",
         "stream", "value",
     )
 
@@ -85,6 +87,8 @@ class Node:
         self.value: Node | None = None  # DICT values
         self.choices: dict[Any, Node] = {}  # TAGGED
         self.discriminator = ""
+        self.policy: dict[str, int] | None = None  # MODEL: JSON key -> streaming policy bits (._policy)
+        self.gate: frozenset[str] = frozenset()  # MODEL: keys marked Stream.not_null
 
     def __repr__(self) -> str:
         names = ["leaf", "model", "list", "dict", "tuple", "tagged", "opaque", "raw", "ignored"]
@@ -300,6 +304,15 @@ class _Builder:
                 return node
             if populate and name not in keys:
                 keys.append(name)
+            info = getattr(node.cls, "model_fields", {}).get(name)
+            flags = flags_of(info.metadata) if info is not None else 0
+            if flags:
+                if node.policy is None:
+                    node.policy = {}
+                for k in keys:
+                    node.policy[k] = flags
+                if flags & NOT_NULL:
+                    node.gate = node.gate | frozenset(keys)
             child = self.build(field["schema"], mconfig)
             for k in keys:
                 node.fields[k] = child

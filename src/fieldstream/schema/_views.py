@@ -37,8 +37,8 @@ def construct(cls: Any, fields: dict[str, Any]) -> Any:
 class Frame:
     """An open container: where it is, its schema node, and its typed view."""
 
-    __slots__ = ("failed", "locprefix", "names", "node", "obj", "open_key", "path", "raw", "restores", "view",
-                 "vnode")
+    __slots__ = ("failed", "gated", "locprefix", "names", "node", "obj", "open_key", "path", "raw",
+                 "restores", "view", "vnode")
 
     def __init__(self, path: Path, node: Node, locprefix: Path, names: Path) -> None:
         self.path = path
@@ -47,6 +47,7 @@ class Frame:
         self.locprefix = locprefix  # Pydantic ``loc`` of the container (tagged branches add the tag)
         self.names = names  # the path with Python field names
         self.failed = False  # a member failed: the container is re-validated to report it
+        self.gated = False  # Stream.not_null: not in the parent's view until the field has a value
         # (dict, key, value): invalid members taken out of the parser's document, here or inside
         self.restores: list[tuple[dict[Any, Any], Any, Any]] | None = None
         self.open_key: Any = MISSING  # key of the member being parsed (for missing-field reports)

@@ -157,6 +157,21 @@ export class Run {
     } else if (type === "error") {
       this.error = data;
     } else if (typeof ct === "string") {
+      if (type === "stream_start" && data.continued && this.calls[ct]) {
+        // a continuation retry: what was written stands; the rejected fields are written again
+        const call = this.calls[ct];
+        for (const [key, status] of Object.entries(call.status)) {
+          if (status !== "invalid") continue;
+          delete call.fields[key];
+          call.status[key] = "streaming";
+          if (key in call.texts) {
+            call.texts[key] = "";
+            if (key.startsWith("[")) call.partial = setPath(call.partial, JSON.parse(key), "");
+          }
+        }
+        call.ended = false;
+        return;
+      }
       if (type === "stream_start") { delete this.calls[ct]; this.calls[ct] = newCall(); }  // a retry starts over
       const call = this.calls[ct] || (this.calls[ct] = newCall());
       const key = Array.isArray(data.path) ? pathKey(data.path) : JSON.stringify(data.json_path || "");
