@@ -667,3 +667,31 @@ async def test_resume_from_any_k_with_a_snapshot_when_frames_were_trimmed(env: E
             assert snap is not None and snap[0] > k
             state = fold_frames(await collect(store, "r", snap[0]), json.loads(snap[1]))
         assert state == whole, k
+
+
+def test_fold_of_a_continuation_keeps_the_valid_prefix_and_rewrites_the_rejected_field() -> None:
+    from fieldstream.agents._replay import fold_frames, path_key
+
+    ct = "final_result"
+    frames = [
+        (1, "stream_start", {"call_type": ct}),
+        (2, "chunk", {"call_type": ct, "path": ["title"], "json_path": "title", "delta": "Owl"}),
+        (3, "field", {"call_type": ct, "path": ["title"], "json_path": "title", "value": "Owl", "valid": True,
+                      "errors": None}),
+        (4, "chunk", {"call_type": ct, "path": ["mood"], "json_path": "mood", "delta": "gr"}),
+        (5, "field", {"call_type": ct, "path": ["mood"], "json_path": "mood", "value": None, "valid": False,
+                      "errors": [{"type": "literal_error"}]}),
+        (6, "stream_end", {"call_type": ct}),
+        (7, "stream_start", {"call_type": ct, "continued": True}),
+        (8, "chunk", {"call_type": ct, "path": ["mood"], "json_path": "mood", "delta": "calm"}),
+    ]
+    for cut in range(len(frames) + 1):  # the fold is pure: any split gives the same state
+        state = fold_frames(frames[cut:], fold_frames(frames[:cut]))
+        call = state["calls"][ct]
+        assert call["texts"][path_key(["title"])] == "Owl"
+        assert call["status"][path_key(["title"])] == "done"
+        assert call["texts"][path_key(["mood"])] == "calm"
+        assert call["status"][path_key(["mood"])] == "streaming"
+        assert path_key(["mood"]) not in call["fields"] and not call["ended"]
+    plain_retry = [*frames[:6], (7, "stream_start", {"call_type": ct})]
+    assert fold_frames(plain_retry)["calls"][ct]["texts"] == {}  # a full retry starts over
