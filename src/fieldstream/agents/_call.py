@@ -59,6 +59,10 @@ class Run:
     sink: Sink | None
     messages: list[Message] = field(default_factory=list)
     call_type: str | None = None  # the call in progress (for error reports)
+    # called before new model output is fed to the schema layer; an awaitable it returns is awaited
+    # (Agent.stream: until the consumer is done with the events handed to it, so that their live
+    # partial does not change under it)
+    settle: Callable[[], Awaitable[None] | None] | None = None
 
 
 class BadOutput(Exception):
@@ -254,6 +258,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
     hooks = agent.hooks
     hooks_on = agent.enable_streaming  # streaming hooks; agent.stream() sees the events regardless
     sink = run.sink
+    settle = run.settle
     streaming = hooks_on or sink is not None
     chunk_hooks = hooks_on and hooks.has("stream_chunk")
     field_hooks = hooks_on and hooks.has("stream_field")
@@ -397,6 +402,8 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                         item = await it.__anext__()
                     except StopAsyncIteration:
                         break
+                if settle is not None and (waiting := settle()) is not None:
+                    await waiting
                 if isinstance(item, str):
                     for is_reasoning, part in think.feed(item):
                         await (think_text(part) if is_reasoning else content(part))
@@ -410,6 +417,8 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                     refusal.append(item.text)
                 elif isinstance(item, Finish):
                     finish = item
+            if settle is not None and (waiting := settle()) is not None:
+                await waiting
             for is_reasoning, part in think.flush():
                 await (think_text(part) if is_reasoning else content(part))
             if finish is not None or refusal:
