@@ -113,3 +113,17 @@ def test_a_consumer_that_stops_cancels_the_run_waiting_for_it() -> None:
 
     assert asyncio.run(main()) == 3
     assert model.sent < len(model.deltas)  # the run waited for the consumer, then was cancelled
+
+
+def test_the_fast_chunk_is_the_dataclass_chunk() -> None:
+    from fieldstream.agents._events import make_chunk
+
+    def ref() -> str:
+        return "partial"
+
+    fast = make_chunk("final_result", ("items", 0, "name"), "abc", ref)
+    slow = Chunk("final_result", ("items", 0, "name"), "abc", ref)
+    assert type(fast) is Chunk and fast == slow and vars(fast) == vars(slow) and repr(fast) == repr(slow)
+    assert fast.type == "chunk" and fast.partial() == "partial" and fast.to_json() == slow.to_json()
+    with pytest.raises(AttributeError):
+        fast.delta = "x"  # type: ignore[misc]  # still frozen
