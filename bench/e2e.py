@@ -464,8 +464,30 @@ def markdown(res: Results) -> str:
           " open body string (it grows with the text written so far, as the longstring rows of section 1"
           f" show); the Agent path runs the same SchemaStream without taking `.partial` and stays linear"
           f" ({e_ag:.2f}).\n")
+    w(_agent_note(res))
     w("![end to end: time vs size](benchmarks-e2e.png)\n")
     return "\n".join(L)
+
+
+def _agent_note(res: Results) -> str:
+    """One paragraph: the Agent row over the SchemaStream row, and how much of it the event loop is."""
+    names = ("fieldstream SchemaStream", "fieldstream SchemaStream in asyncio", "fieldstream Agent")
+    if not all(n in res.cells for n in names):
+        return ""
+    base, loop, agent = (res.cells[n] for n in names)
+    parts = []
+    for s in res.sizes:
+        b, lo, ag = base[s].seconds, loop[s].seconds, agent[s].seconds
+        if b and lo and ag:
+            parts.append(f"{docs_gen.size_label(s)}: Agent {ag / b:.1f}×, SchemaStream in asyncio"
+                         f" {lo / b:.1f}×")
+    if not parts:
+        return ""
+    return ("The Agent row over the SchemaStream row (same job, same schema layer; the agent's model yields"
+            " to the event loop once per delta, as a socket read would, and the run hands its events to"
+            " the consumer's task): " + "; ".join(parts) + ". The asyncio row is the SchemaStream row with"
+            " only that one event-loop round per delta added: the floor of any async path on this"
+            " machine.\n")
 
 
 def write_section(md_path: Path, section: str) -> None:
