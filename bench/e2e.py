@@ -589,6 +589,10 @@ def merge(old: Results, new: Results) -> Results:
         old.cells[c.name] = new.cells[c.name]
         old.correctness[c.name] = new.correctness[c.name]
         old.merged[c.name] = new.when
+    from e2e_contestants import CONTESTANTS
+
+    order = {c.name: i for i, c in enumerate(CONTESTANTS)}
+    old.contestants.sort(key=lambda c: order.get(c.name, len(order)))
     old.versions.update(new.versions)
     old.doc_len.update(new.doc_len)
     return old
