@@ -6,6 +6,8 @@ Usage::
     .venv/bin/python bench/e2e.py --quick                # sizes 2k,10k, budget 3 s
     .venv/bin/python bench/e2e.py --sizes 10k,100k --budget 10 --out docs/benchmarks-e2e.json
     .venv/bin/python bench/e2e.py --from-json docs/benchmarks-e2e.json   # re-render the docs only
+    .venv/bin/python bench/e2e.py --only "fieldstream SchemaStream,fieldstream Agent" --merge
+                                      # re-measure these rows, keep the others' figures from the file
 
 The job: an ``Article`` (title, summary, a list of records with numbers, strings, tags and a nullable
 note, and a long markdown body) arrives as JSON in 4-character deltas; after every delta the consumer
@@ -285,6 +287,7 @@ class Results:
     versions: dict[str, str] = field(default_factory=dict)
     wall: float = 0.0
     when: str = ""
+    merged: dict[str, str] = field(default_factory=dict)  # --merge: row -> when it was measured
 
 
 def version(dist: str) -> str:
@@ -391,6 +394,10 @@ def markdown(res: Results) -> str:
     vers = ", ".join(f"{k} {v}" for k, v in sorted(res.versions.items()))
     w(f"Versions: {vers} (pinned in the `bench` extra: `pip install -e '.[bench]'`; then"
       " `python bench/e2e.py`, or `--quick`).\n")
+    if res.merged:
+        w("Re-measured later (`--only ... --merge`): " + "; ".join(
+            f"{name} on {when}" for name, when in res.merged.items()) + ". Their ratios to the other rows"
+          " therefore come from two runs on the same machine and the same versions.\n")
     if res.missing:
         w("Not measured (package not importable): " + ", ".join(res.missing) + ".\n")
     w("Contestants: " + "; ".join(f"**{c.name}**: {c.api}" for c in res.contestants) + ".\n")
@@ -457,8 +464,30 @@ def markdown(res: Results) -> str:
           " open body string (it grows with the text written so far, as the longstring rows of section 1"
           f" show); the Agent path runs the same SchemaStream without taking `.partial` and stays linear"
           f" ({e_ag:.2f}).\n")
+    w(_agent_note(res))
     w("![end to end: time vs size](benchmarks-e2e.png)\n")
     return "\n".join(L)
+
+
+def _agent_note(res: Results) -> str:
+    """One paragraph: the Agent row over the SchemaStream row, and how much of it the event loop is."""
+    names = ("fieldstream SchemaStream", "fieldstream SchemaStream in asyncio", "fieldstream Agent")
+    if not all(n in res.cells for n in names):
+        return ""
+    base, loop, agent = (res.cells[n] for n in names)
+    parts = []
+    for s in res.sizes:
+        b, lo, ag = base[s].seconds, loop[s].seconds, agent[s].seconds
+        if b and lo and ag:
+            parts.append(f"{docs_gen.size_label(s)}: Agent {ag / b:.1f}×, SchemaStream in asyncio"
+                         f" {lo / b:.1f}×")
+    if not parts:
+        return ""
+    return ("The Agent row over the SchemaStream row (same job, same schema layer; the agent's model yields"
+            " to the event loop once per delta, as a socket read would, and the run hands its events to"
+            " the consumer's task): " + "; ".join(parts) + ". The asyncio row is the SchemaStream row with"
+            " only that one event-loop round per delta added: the floor of any async path on this"
+            " machine.\n")
 
 
 def write_section(md_path: Path, section: str) -> None:
@@ -517,7 +546,7 @@ def to_json(res: Results) -> dict[str, Any]:
         "budget_s": res.budget, "delta_chars": DELTA, "sizes": res.sizes,
         "doc_chars": {str(s): n for s, n in res.doc_len.items()}, "wall_s": round(res.wall, 1),
         "correctness_size": res.correctness_size,
-        "versions": res.versions, "missing": res.missing,
+        "versions": res.versions, "missing": res.missing, "merged": res.merged,
         "contestants": {
             c.name: {
                 "api": c.api,
@@ -542,7 +571,31 @@ def from_json(data: dict[str, Any]) -> Results:
         res.cells[name] = {int(k): Cell(**v) for k, v in d["cells"].items()}
         res.correctness[name] = Correctness(**d["correctness"])
     res.correctness_size = data.get("correctness_size", 10_000)
+    res.merged = dict(data.get("merged", {}))
     return res
+
+
+def merge(old: Results, new: Results) -> Results:
+    """``old`` with the rows measured in ``new`` replaced (``--only ... --merge``); the sizes must agree.
+
+    The replaced rows are listed in ``merged`` with the time they were measured: their ratios to the
+    other rows then come from two runs, which the docs say."""
+    if old.sizes != new.sizes or old.budget != new.budget:
+        raise SystemExit(f"--merge: sizes/budget {new.sizes}/{new.budget} differ from the file's"
+                         f" {old.sizes}/{old.budget}")
+    for c in new.contestants:
+        if c.name not in old.cells:
+            old.contestants.append(c)
+        old.cells[c.name] = new.cells[c.name]
+        old.correctness[c.name] = new.correctness[c.name]
+        old.merged[c.name] = new.when
+    from e2e_contestants import CONTESTANTS
+
+    order = {c.name: i for i, c in enumerate(CONTESTANTS)}
+    old.contestants.sort(key=lambda c: order.get(c.name, len(order)))
+    old.versions.update(new.versions)
+    old.doc_len.update(new.doc_len)
+    return old
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -552,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, help="seconds per cell (default 20; quick: 3)")
     ap.add_argument("--only", help="comma-separated contestant names (default: all installed)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-e2e.json"), help="JSON results file")
+    ap.add_argument("--merge", action="store_true", help="with --only: replace just these rows in the"
+                    " existing --out file (same sizes); the other rows keep their figures")
     ap.add_argument("--no-write", action="store_true", help="print only; write nothing")
     ap.add_argument("--from-json", metavar="PATH", help="re-render the docs from a JSON file; run nothing")
     a = ap.parse_args(argv)
@@ -567,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         res = from_json(json.loads(Path(a.from_json).read_text(encoding="utf-8")))
     else:
         res = run(sizes, budget, csize, log, a.only.split(",") if a.only else None)
+        if a.merge:
+            res = merge(from_json(json.loads(Path(a.out).read_text(encoding="utf-8"))), res)
     md = markdown(res)
     print(md)
     if not a.no_write:

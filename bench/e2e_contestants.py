@@ -92,6 +92,39 @@ def run_fieldstream(deltas: list[str], on_view: OnView) -> Any:
     return s.value
 
 
+def run_fieldstream_asyncio(deltas: list[str], on_view: OnView) -> Any:
+    """:func:`run_fieldstream` inside ``asyncio.run``, fed by an async generator that yields to the
+    event loop once per delta as the Agent row's scripted model does: what the event loop alone adds
+    (the floor of any async path)."""
+    from fieldstream import StringDelta
+    from fieldstream.schema import SchemaStream
+
+    gate = _Gate(on_view)
+
+    async def source() -> AsyncIterator[str]:
+        for d in deltas:
+            await asyncio.sleep(0)
+            if not gate.next():
+                return
+            yield d
+
+    async def go() -> Any:
+        s = SchemaStream(Article)
+        feed = s.feed
+        text_out: list[tuple[Any, str]] = []
+        put = text_out.append
+        async for d in source():
+            for ev in feed(d):
+                if type(ev) is StringDelta:
+                    put((ev.path, ev.delta))
+            if on_view(gate.k, s.partial):
+                return STOPPED
+        s.close()
+        return s.value
+
+    return _stopped_or(gate, lambda: asyncio.run(go()))
+
+
 class _ScriptedModel:
     """A :class:`fieldstream.agents.Model` that answers the think call with "complete, no tools" and
     streams the given deltas as the final_result call."""
@@ -427,6 +460,10 @@ class Contestant:
 CONTESTANTS: tuple[Contestant, ...] = (
     Contestant("fieldstream SchemaStream", "`SchemaStream(Article)`: StringDelta (path, text) + `.partial`",
                run_fieldstream, ("pydantic",), "fieldstream"),
+    Contestant("fieldstream SchemaStream in asyncio", "the SchemaStream row inside `asyncio.run`, fed by an"
+               " async generator that yields to the event loop once per delta (as the Agent row's model"
+               " does): the event loop's share of the Agent row", run_fieldstream_asyncio, ("pydantic",),
+               "fieldstream"),
     Contestant("fieldstream Agent", "`agents.Agent(output_schema=Article).stream()` with a scripted model:"
                " `chunk` events (path, text) + `event.partial()` once per delta (where the installed"
                " fieldstream has it)", run_fieldstream_agent, ("pydantic",), "fieldstream"),

@@ -1,5 +1,8 @@
 """Run the whole benchmark in one process and write ``docs/benchmarks.md`` + ``docs/benchmarks.png``.
 
+It writes sections 1-5 of ``docs/benchmarks.md``; the file's text from the ``<!-- e2e:begin`` marker on
+(sections 6 and 7, written by ``bench/e2e.py`` and from ``bench/compiled.py``) is kept as it is.
+
 Usage::
 
     .venv/bin/python bench/report.py                 # full run (sizes 1 KB..1 MB, deltas 1/4/64)
@@ -510,6 +513,18 @@ def plot(res: Results, path: Path) -> None:
     plt.close(fig)
 
 
+KEEP_FROM = "<!-- e2e:begin"  # the first section this script does not write (bench/e2e.py's)
+
+
+def keep_others(md: str, old: str | None) -> str:
+    """The new ``docs/benchmarks.md``: this script's sections (1-5, ``md``), then the text of the old
+    file from the ``<!-- e2e:begin`` marker on, kept verbatim (section 6 by ``bench/e2e.py``, section 7
+    from ``bench/compiled.py``, and anything after them)."""
+    if old is None or KEEP_FROM not in old:
+        return md.rstrip("\n") + "\n"
+    return md.rstrip("\n") + "\n\n" + old[old.index(KEEP_FROM):]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="sizes 1k,10k,100k, deltas 4,64, budget 3 s")
@@ -551,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
     if not a.no_write and "stream" not in skip:
         out = Path(a.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "benchmarks.md").write_text(md + "\n", encoding="utf-8")
+        md_path = out / "benchmarks.md"
+        old = md_path.read_text(encoding="utf-8") if md_path.exists() else None
+        md_path.write_text(keep_others(md, old), encoding="utf-8")
         plot(res, out / "benchmarks.png")
         log(f"wrote {out / 'benchmarks.md'} and {out / 'benchmarks.png'}")
     return 0

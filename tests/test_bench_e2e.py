@@ -130,3 +130,27 @@ def test_docs_rerendered_from_the_json_equal_the_docs_of_the_run() -> None:
     assert "**yes** (items[0].score: 78)" in md
     data = json.loads(json.dumps(e2e.to_json(res)))
     assert e2e.markdown(e2e.from_json(data)) == md
+
+
+def test_merge_replaces_only_the_remeasured_rows_and_says_so() -> None:
+    names = ("fieldstream SchemaStream", "fieldstream Agent", "jiter trailing-strings")
+    fs, ag, jt = (BY_NAME[n] for n in names)
+
+    def results(rows: dict[Contestant, float], when: str) -> e2e.Results:
+        res = e2e.Results(sizes=[10_000], budget=1.0, correctness_size=10_000, contestants=list(rows),
+                          doc_len={10_000: 9_997}, when=when)
+        res.cells = {c.name: {10_000: e2e.Cell(2_500, t, cpu_us_per_delta=t * 400)} for c, t in rows.items()}
+        res.correctness = {c.name: e2e.Correctness(True, 3, 1.0, "", 10) for c in rows}
+        return res
+
+    old = results({jt: 0.05, fs: 0.02}, "then")
+    new = results({ag: 0.03, fs: 0.01}, "now")
+    res = e2e.merge(old, new)
+    assert [c.name for c in res.contestants] == [fs.name, ag.name, jt.name]  # the contestants' order
+    assert res.cells[fs.name][10_000].seconds == 0.01 and res.cells[jt.name][10_000].seconds == 0.05
+    assert res.merged == {ag.name: "now", fs.name: "now"} and res.when == "then"
+    md = e2e.markdown(res)
+    assert "Re-measured later" in md and "| jiter trailing-strings | 50.0 ms (5.0×) |" in md
+    assert e2e.from_json(json.loads(json.dumps(e2e.to_json(res)))).merged == res.merged
+    with pytest.raises(SystemExit):
+        e2e.merge(results({jt: 0.05}, "then"), e2e.Results(sizes=[2_000], budget=1.0, correctness_size=2_000))

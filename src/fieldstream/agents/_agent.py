@@ -24,7 +24,8 @@ import contextlib
 import copy
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Optional
 
 from pydantic import BaseModel, Field, create_model
@@ -139,29 +140,24 @@ class Agent:
         """Run the agent and yield its typed events (:mod:`fieldstream.agents` ``StreamStart``,
         ``Chunk``, ``Field``, ``StreamEnd``, ``StreamError``), then one :class:`Result`.
 
-        Events are handed over one at a time: the run waits until the consumer asks for the next
-        one, so a slow consumer holds at most one event (and ``Chunk.partial()`` called while
-        handling an event sees that event's state). Exceptions of the run are raised after the
+        The run goes on while the consumer handles an event (it may wait for the model, fire hooks,
+        run tools), but feeds no new model output to the schema layer until the consumer has asked
+        for the next event: a slow consumer holds at most the events made between two model deltas,
+        and ``Chunk.partial()`` called while handling an event sees that event's state (see
+        :class:`_Handover`). Exceptions of the run are raised after the
         events that preceded them. Closing the iterator early (``break``, ``aclose()``,
         cancellation) cancels the run and waits for its cleanup.
         """
-        queue: asyncio.Queue[AgentEvent | None] = asyncio.Queue()
-
-        async def sink(ev: AgentEvent) -> None:
-            queue.put_nowait(ev)
-            await queue.join()  # rendezvous: resume when the consumer asks for the next event
-
-        task = asyncio.create_task(self._run(input, sink))
-        task.add_done_callback(lambda _t: queue.put_nowait(None))
+        hand = _Handover()
+        task = asyncio.create_task(self._run(input, hand.put, hand.settle))
+        task.add_done_callback(hand.finish)
         try:
+            get = hand.get
             while True:
-                ev = await queue.get()
+                ev = await get()
                 if ev is None:
                     break
-                try:
-                    yield ev
-                finally:
-                    queue.task_done()
+                yield ev
             result, call_type = await task
             yield Result(call_type, result)
         finally:
@@ -206,11 +202,12 @@ class Agent:
 
     # ------------------------------------------------------------------ the loop
 
-    async def _run(self, input: Any, sink: Sink | None) -> tuple[Any, str]:
+    async def _run(self, input: Any, sink: Sink | None,
+                   settle: Callable[[], Awaitable[None] | None] | None = None) -> tuple[Any, str]:
         if self.input_schema is not None and not isinstance(input, self.input_schema):
             input = self.input_schema.model_validate(input)
         ctx = AgentContext(agent_name=self.name, input=input)
-        run = Run(ctx, sink)
+        run = Run(ctx, sink, settle=settle)
         await self.hooks.fire("agent_start", ctx, input=input)
         try:
             result, call_type = await self._loop(run)
@@ -418,3 +415,66 @@ def _arguments(call: NativeCall) -> dict[str, Any]:
     if isinstance(value, BaseModel):
         return value.model_dump()
     return dict(value) if isinstance(value, dict) else {}
+
+
+class _Handover:
+    """The events of a run (its own task) on their way to the consumer of :meth:`Agent.stream`.
+
+    ``put`` (the run's sink) queues an event and wakes the consumer without waiting. ``settle``: the
+    run calls it before it feeds new model output to the schema layer and waits there until the
+    consumer has taken every queued event and asked for the next one, so the live ``partial()`` of
+    the event in hand does not change under the consumer. A consumer that keeps up is woken in the
+    same event-loop round in which the run waits for the model: no extra round per event (a
+    rendezvous per event, put and join, costs two).
+    """
+
+    __slots__ = ("busy", "done", "events", "getter", "waiter")
+
+    def __init__(self) -> None:
+        self.events: deque[AgentEvent] = deque()
+        self.busy = False  # the consumer holds an event (it has not asked for the next one yet)
+        self.done = False  # the run's task ended
+        self.getter: asyncio.Future[None] | None = None  # the consumer waits for an event
+        self.waiter: asyncio.Future[None] | None = None  # the run waits in settle()
+
+    async def put(self, ev: AgentEvent) -> None:
+        self.events.append(ev)
+        self._wake_getter()
+
+    def finish(self, _task: object) -> None:
+        self.done = True
+        self._wake_getter()
+
+    def _wake_getter(self) -> None:
+        g = self.getter
+        if g is not None:
+            self.getter = None
+            if not g.done():
+                g.set_result(None)
+
+    def settle(self) -> asyncio.Future[None] | None:
+        """``None`` when the consumer took every event and asked for the next one, else a future
+        the run awaits (set when it has)."""
+        if not (self.events or self.busy):
+            return None
+        w = self.waiter
+        if w is None or w.done():
+            self.waiter = w = asyncio.get_running_loop().create_future()
+        return w
+
+    async def get(self) -> AgentEvent | None:
+        """The next event (the consumer is done with the previous one), or ``None`` at the end."""
+        self.busy = False
+        events = self.events
+        while not events:
+            w = self.waiter
+            if w is not None:
+                self.waiter = None
+                if not w.done():
+                    w.set_result(None)  # the run may feed the model's next output
+            if self.done:
+                return None
+            self.getter = g = asyncio.get_running_loop().create_future()
+            await g
+        self.busy = True
+        return events.popleft()

@@ -35,7 +35,7 @@ from .. import FieldDone, FieldInvalid, SchemaError, StreamError, StringDelta
 from .._errors import ModelError, TruncatedOutputError
 from .._events import event_at
 from .._path import Path, to_dotted
-from ._events import AgentEvent, Chunk, Field, PartialRef, StreamEnd, StreamStart, jsonable
+from ._events import AgentEvent, Field, PartialRef, StreamEnd, StreamStart, jsonable, make_chunk
 from ._events import StreamError as StreamErrorEvent
 from .base.context import AgentContext, Usage
 from .models import Message
@@ -59,6 +59,10 @@ class Run:
     sink: Sink | None
     messages: list[Message] = field(default_factory=list)
     call_type: str | None = None  # the call in progress (for error reports)
+    # called before new model output is fed to the schema layer; an awaitable it returns is awaited
+    # (Agent.stream: until the consumer is done with the events handed to it, so that their live
+    # partial does not change under it)
+    settle: Callable[[], Awaitable[None] | None] | None = None
 
 
 class BadOutput(Exception):
@@ -258,6 +262,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
     hooks = agent.hooks
     hooks_on = agent.enable_streaming  # streaming hooks; agent.stream() sees the events regardless
     sink = run.sink
+    settle = run.settle
     streaming = hooks_on or sink is not None
     chunk_hooks = hooks_on and hooks.has("stream_chunk")
     field_hooks = hooks_on and hooks.has("stream_field")
@@ -289,7 +294,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                               "path": path, "iteration": ctx.iteration, "attempt": attempt, "partial": ref}
                 await hooks.fire("stream_chunk", ctx, chunk_data=chunk_data, call_type=ct)
             if sink is not None:
-                await sink(Chunk(ct, path, delta, ref))
+                await sink(make_chunk(ct, path, delta, ref))
 
     async def fieldev(path: Path, value: Any, errors: list[dict[str, Any]] | None) -> None:
         await chunks(batcher.flush())
@@ -303,11 +308,16 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
         if sink is not None:
             await sink(Field(call_type, path, value, errors is None, errors, ref))
 
+    direct = sink is not None and not chunk_hooks and not batcher.active  # string deltas: straight to sink
+
     async def handle(evs: list[Any]) -> None:
         if not streaming:
             return
         for ev in evs:
             if isinstance(ev, StringDelta):
+                if direct:
+                    await sink(make_chunk(call_type, ev.path, ev.delta, ref))  # type: ignore[misc]
+                    continue
                 pairs = batcher.add(ev.path, ev.delta)
                 if pairs:
                     await chunks(pairs)
@@ -404,7 +414,11 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                         item = await it.__anext__()
                     except StopAsyncIteration:
                         break
-                if isinstance(item, str):
+                if settle is not None and (waiting := settle()) is not None:
+                    await waiting
+                if type(item) is str and think.state == 2:  # content after the <think> check: the common case
+                    await content(item)
+                elif isinstance(item, str):
                     for is_reasoning, part in think.feed(item):
                         await (think_text(part) if is_reasoning else content(part))
                 elif isinstance(item, Usage):
@@ -417,6 +431,8 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
                     refusal.append(item.text)
                 elif isinstance(item, Finish):
                     finish = item
+            if settle is not None and (waiting := settle()) is not None:
+                await waiting
             for is_reasoning, part in think.flush():
                 await (think_text(part) if is_reasoning else content(part))
             if finish is not None or refusal:
