@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true",
                        help="error frames carry the exception's real type and message (local use only: "
                        "they can contain provider URLs and response bodies); always logged on stderr")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
+                       help="also answer requests with this Host header (repeatable; default: only "
+                       "127.0.0.1, localhost and [::1] with --port, and the --host address)")
     return root
 
 
@@ -167,7 +170,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
                 err.write(f"error: serve needs the cli extra (pip install 'fieldstream[cli]'): {exc}\n")
                 return EXIT_DEPENDENCY
             return run_serve(host=args.host, port=args.port, model=args.model, pace=args.pace, err=err,
-                             debug=args.debug)
+                             debug=args.debug, allow_host=args.allow_host)
     except UsageError as exc:
         err.write(f"fieldstream {args.command}: error: {exc}\n")
         return EXIT_USAGE
