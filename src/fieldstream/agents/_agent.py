@@ -22,6 +22,7 @@ from .._errors import OutputValidationError
 from ._call import BadOutput, Run, Sink, stream_call
 from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager
+from ._limits import DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MODEL_IDLE_TIMEOUT, DEFAULT_RUN_TIMEOUT, Limits
 from ._tools import Tool
 from .base.context import AgentContext
 from .models import Message, Model, resolve_model
@@ -49,7 +50,10 @@ class Agent:
     Args (beyond the agents SDK's): ``model`` (a :class:`Model`, or ``"offline"``, ``"openai:NAME"``,
     ``"ollama:NAME"``; default ``FIELDSTREAM_MODEL``, else offline), ``max_output_retries`` (re-asks
     after invalid output), ``stream_batch_ms`` / ``stream_batch_chars`` (coalesce fast deltas of one
-    path before hooks and SSE see them; order and text are preserved).
+    path before hooks and SSE see them; order and text are preserved), and the limits of a run
+    (:mod:`fieldstream.agents._limits`; ``None`` turns one off): ``run_timeout`` (seconds, default
+    600), ``model_idle_timeout`` (seconds of model silence, default 90), ``max_output_chars`` (model
+    text per run, default 1 000 000).
     """
 
     def __init__(self, name: str, description: str | None = None, instructions: str | None = None,
@@ -58,7 +62,10 @@ class Agent:
                  hooks: list[Hook] | None = None, max_iterations: int = 25,
                  model: Model | str | None = None, enable_streaming: bool = False, *,
                  max_output_retries: int = 2, stream_batch_ms: float | None = None,
-                 stream_batch_chars: int | None = None) -> None:
+                 stream_batch_chars: int | None = None,
+                 max_output_chars: int | None = DEFAULT_MAX_OUTPUT_CHARS,
+                 model_idle_timeout: float | None = DEFAULT_MODEL_IDLE_TIMEOUT,
+                 run_timeout: float | None = DEFAULT_RUN_TIMEOUT) -> None:
         self.name = name
         self.description = description
         self.instructions = instructions
@@ -76,6 +83,10 @@ class Agent:
         self.max_output_retries = max_output_retries
         self.stream_batch_ms = stream_batch_ms
         self.stream_batch_chars = stream_batch_chars
+        self.max_output_chars = max_output_chars
+        self.model_idle_timeout = model_idle_timeout
+        self.run_timeout = run_timeout
+        Limits.of(self)  # validate them now
         out: Any = output_schema if output_schema is not None else str
         self._think_type: type[BaseModel] = create_model(
             "AgentThought",
@@ -176,10 +187,10 @@ class Agent:
         if self.input_schema is not None and not isinstance(input, self.input_schema):
             input = self.input_schema.model_validate(input)
         ctx = AgentContext(agent_name=self.name, input=input)
-        run = Run(ctx, sink)
+        run = Run(ctx, sink, limits=Limits.of(self))
         await self.hooks.fire("agent_start", ctx, input=input)
         try:
-            result, call_type = await self._loop(run)
+            result, call_type = await run.limits.deadline(self._loop(run))
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -22,6 +22,7 @@ from .._errors import ModelError
 from .._path import Path, to_dotted
 from ._events import AgentEvent, Chunk, Field, PartialRef, StreamEnd, StreamStart, jsonable
 from ._events import StreamError as StreamErrorEvent
+from ._limits import Limits
 from .base.context import AgentContext, Usage
 from .models import Message
 
@@ -41,6 +42,7 @@ class Run:
     sink: Sink | None
     messages: list[Message] = field(default_factory=list)
     call_type: str | None = None  # the call in progress (for error reports)
+    limits: Limits = field(default_factory=Limits)  # time and size limits (see _limits)
 
 
 class BadOutput(Exception):
@@ -183,7 +185,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
             elif isinstance(ev, FieldInvalid):
                 await fieldev(ev.path, None, ev.errors)
 
-    gen = agent.model.stream(messages, schema, name=call_type)
+    gen = run.limits.guard(agent.model.stream(messages, schema, name=call_type))
     it = gen.__aiter__()
     nxt: asyncio.Future[str | Usage] | None = None
     usage = Usage()
