@@ -132,7 +132,8 @@ def test_limits_end_the_sse_stream_with_a_typed_safe_error_frame() -> None:
         (Scripted(['{"items": ["a"', None]), {"model_idle_timeout": 0.05},
          {"type": "ModelStalledError", "message": "the model sent nothing for 0.05 s; the run was stopped"}),
         (Scripted(never_closing_list()), {"max_output_chars": 5000},
-         {"type": "OutputTooLargeError", "message": "the model's output passed the limit of 5000 characters"}),
+         {"type": "OutputTooLargeError",
+          "message": "the model's output passed the limit of 5000 characters"}),
         (Scripted(never_closing_list(), delay=0.002), {"run_timeout": 0.1, "max_output_chars": None},
          {"type": "RunTimeoutError", "message": "the run took longer than its time limit (0.1 s)"}),
     ]

@@ -38,7 +38,8 @@ def _public(exc: BaseException) -> tuple[str, str]:
         if isinstance(exc, ModelStalledError):
             return "ModelStalledError", f"the model sent nothing for {exc.value:g} s; the run was stopped"
         if isinstance(exc, OutputTooLargeError):
-            return "OutputTooLargeError", f"the model's output passed the limit of {int(exc.value)} characters"
+            limit = int(exc.value)
+            return "OutputTooLargeError", f"the model's output passed the limit of {limit} characters"
         return "LimitExceededError", "the run hit a limit"
     if isinstance(exc, OutputValidationError):
         call = exc.call_type if exc.call_type in ("think", "final_result") else "model"
