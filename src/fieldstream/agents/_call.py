@@ -61,10 +61,10 @@ class _Output:
     own split of the two is, so a change of that API is absorbed here.
     """
 
-    def __init__(self, tp: type[BaseModel]) -> None:
+    def __init__(self, tp: type[BaseModel], max_depth: int | None = None) -> None:
         from ..schema import SchemaStream
 
-        self._ss = SchemaStream(tp)
+        self._ss = SchemaStream(tp) if max_depth is None else SchemaStream(tp, max_depth=max_depth)
 
     def feed(self, text: str) -> list[Any]:
         return list(self._ss.feed(text))
@@ -146,7 +146,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
             await hooks.fire("stream_start", ctx, call_type=call_type)
         if sink is not None:
             await sink(StreamStart(call_type))
-    out = _Output(tp)
+    out = _Output(tp, run.limits.max_depth)
     text: list[str] = []
     batcher = _Batcher(agent.stream_batch_ms, agent.stream_batch_chars)
     ref = PartialRef(out.partial)  # the typed partial of the current model delta, computed on request

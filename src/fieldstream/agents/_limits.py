@@ -12,6 +12,13 @@ text it may send. Everything that bounds a run's time or size is enforced here.
   call's stream is closed and the run ends with :class:`OutputTooLargeError`. It bounds what a
   never-closing list or string can make the server parse, frame and send.
 
+* ``max_depth`` (128, not an Agent argument): the nesting depth of the model's JSON. Deeper text
+  fails the call with the parser's own ``depth_limit`` error (invalid output: retried, then
+  :class:`OutputValidationError`), as the parser does at its default of 1024. The agent path needs
+  the lower bound: Pydantic's JSON validation stops at 200 levels and its serializer and ``json``
+  at the interpreter's recursion limit, each with a different error; 128 keeps every depth that
+  the parser accepts valid all the way to the SSE frame.
+
 ``None`` turns a limit off. Limits never trigger a retry (the same request would hit them again).
 The cost: one timer per model item (``asyncio.timeout`` on Python 3.11+, ``wait_for`` before).
 """
@@ -26,11 +33,13 @@ from typing import Any, TypeVar
 
 from .._errors import ModelStalledError, OutputTooLargeError, RunTimeoutError
 
-__all__ = ["DEFAULT_MAX_OUTPUT_CHARS", "DEFAULT_MODEL_IDLE_TIMEOUT", "DEFAULT_RUN_TIMEOUT", "Limits"]
+__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_OUTPUT_CHARS", "DEFAULT_MODEL_IDLE_TIMEOUT",
+           "DEFAULT_RUN_TIMEOUT", "Limits"]
 
 DEFAULT_MAX_OUTPUT_CHARS = 1_000_000  #: model characters per run
 DEFAULT_MODEL_IDLE_TIMEOUT = 90.0  #: seconds a model stream may stay silent
 DEFAULT_RUN_TIMEOUT = 600.0  #: seconds per run
+DEFAULT_MAX_DEPTH = 128  #: nesting depth of the model's JSON in the agent path
 
 T = TypeVar("T")
 
@@ -47,12 +56,14 @@ class Limits:
     max_output_chars: int | None = None
     model_idle_timeout: float | None = None
     run_timeout: float | None = None
+    max_depth: int | None = DEFAULT_MAX_DEPTH
     chars: int = 0
 
     def __post_init__(self) -> None:
         _check("max_output_chars", self.max_output_chars)
         _check("model_idle_timeout", self.model_idle_timeout)
         _check("run_timeout", self.run_timeout)
+        _check("max_depth", self.max_depth)
 
     async def guard(self, stream: AsyncIterator[T]) -> AsyncIterator[T]:
         """``stream``'s items, stopped by ``model_idle_timeout`` and ``max_output_chars``.
@@ -110,4 +121,4 @@ class Limits:
     def of(cls, agent: Any) -> Limits:
         """The limits set on ``agent`` (``max_output_chars``, ``model_idle_timeout``, ``run_timeout``)."""
         return cls(max_output_chars=agent.max_output_chars, model_idle_timeout=agent.model_idle_timeout,
-                   run_timeout=agent.run_timeout)
+                   run_timeout=agent.run_timeout, max_depth=getattr(agent, "max_depth", DEFAULT_MAX_DEPTH))

@@ -6,7 +6,10 @@ these types (and only these):
 - ``stream_start`` ``{"call_type"}``
 - ``chunk`` ``{"call_type", "path", "json_path", "delta"}``: decoded string text as it arrives
 - ``field`` ``{"call_type", "path", "json_path", "value", "valid", "errors"}``: a value completed
-  (numbers, booleans, objects, list items like ``tags[0]``, and strings too), validated
+  (numbers, booleans, objects, list items like ``tags[0]``, and strings too), validated; an object or
+  list whose frame would pass ``max_value_chars`` (64 KiB) comes with ``"value": null, "omitted":
+  true`` instead (its leaves had their own frames, ``result`` has it all), so nested containers never
+  repeat a huge value at every level
 - ``stream_end`` ``{"call_type"}``
 - ``result`` ``{"result"}``: the output (``model_dump(mode="json")``) or string, once, at the very end
 - ``error`` ``{"type", "message"}``: the run failed (a public type name and a safe message, see
@@ -21,13 +24,17 @@ character inside a value can end a line; non-finite numbers become ``null``.
 A call that fails validation shows up as a ``field`` frame with ``valid: false`` followed by its
 ``stream_end`` and, when the agent retries, a new ``stream_start`` of the same call type (a client
 should then reset that call's view). The stream ends when the agent ends. When the client
-disconnects, or sending a frame fails, the run is cancelled and its model stream closed.
+disconnects, or sending a frame fails or waits longer than ``send_timeout`` (a client that stopped
+reading), the run is cancelled and its model stream closed. While a run is quiet,
+:func:`sse_response` sends a ``: keep-alive`` comment line every ``keepalive`` seconds (15), which SSE
+clients ignore and which keeps proxies from cutting the stream.
 FastAPI/Starlette are imported only by :func:`sse_response`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -35,17 +42,22 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ._events import AgentEvent, RunError, StreamStart
+from ._events import AgentEvent, Field, RunError, StreamStart
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._agent import Agent
 
-__all__ = ["FRAME_TYPES", "encode_event", "event_stream", "sse_response"]
+__all__ = ["FRAME_TYPES", "KEEPALIVE", "KEEPALIVE_SECONDS", "MAX_VALUE_CHARS", "SEND_TIMEOUT_SECONDS",
+           "SendTimeout", "encode_event", "event_stream", "sse_response"]
 
 log = logging.getLogger("fieldstream.agents")
 
 FRAME_TYPES = ("stream_start", "chunk", "field", "stream_end", "result", "error")  #: all frame types sent
 _FRAMED = frozenset(FRAME_TYPES)
+KEEPALIVE = ": keep-alive\n"  #: a comment line sent while a run is quiet (no blank line: see event_stream)
+KEEPALIVE_SECONDS = 15.0  #: default seconds between keep-alive comments
+SEND_TIMEOUT_SECONDS = 30.0  #: default seconds a frame may wait for a client that does not read
+MAX_VALUE_CHARS = 65_536  #: default size above which a container's ``field`` frame omits its value
 
 
 def _finite(value: Any) -> Any:
@@ -65,19 +77,28 @@ def _dumps(data: Any) -> str:
         return json.dumps(_finite(data), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
-def encode_event(id: int, event: AgentEvent, *, debug: bool = False) -> str:
+def encode_event(id: int, event: AgentEvent, *, debug: bool = False,
+                 max_value_chars: int | None = MAX_VALUE_CHARS) -> str:
     """The SSE frame of ``event`` with ``id`` (ASCII only; see the module docstring).
 
     ``debug`` applies to :class:`RunError` (real type and message instead of the public ones).
+    ``max_value_chars``: a ``field`` frame of an object or list whose data is longer than this is
+    sent with ``"value": null, "omitted": true`` (its leaves had their own frames; the ``result``
+    frame carries the whole value once). ``None``: never omit.
     Raises :class:`ValueError` for events that have no frame (``StreamError``).
     """
     if event.type not in _FRAMED:
         raise ValueError(f"{type(event).__name__} events are not sent as SSE frames")
     data = event.to_json(debug=debug) if isinstance(event, RunError) else event.to_json()
-    return f"id: {int(id)}\nevent: {event.type}\ndata: {_dumps(data)}\n\n"
+    out = _dumps(data)
+    if (isinstance(event, Field) and max_value_chars is not None and len(out) > max_value_chars
+            and isinstance(data["value"], (dict, list))):
+        out = _dumps({**data, "value": None, "omitted": True})
+    return f"id: {int(id)}\nevent: {event.type}\ndata: {out}\n\n"
 
 
-async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: bool = False
+async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: bool = False,
+                       keepalive: float | None = None, max_value_chars: int | None = MAX_VALUE_CHARS
                        ) -> AsyncIterator[str]:
     """Run ``agent`` on ``input`` and yield its SSE frames (see the module docstring).
 
@@ -86,13 +107,36 @@ async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: 
     the frame (never in production: they can hold provider URLs and response bodies).
     ``request`` (a Starlette ``Request``) is polled for disconnection between frames; closing this
     generator (Starlette does when the client goes away) cancels the run.
+    ``keepalive``: yield a ``: keep-alive`` comment line after that many seconds without a frame
+    (``None``: never; :func:`sse_response` sends one every 15 s). The line has no blank line after it:
+    the SSE rules ignore a comment either way, but some decoders (httpx-sse) dispatch an empty
+    ``message`` event at every blank line once an id was seen. ``max_value_chars``: see :func:`encode_event`.
     """
     n = 0
     call_type: str | None = None
     events = agent.stream(input)
+    it = events.__aiter__()
+    pending: asyncio.Future[AgentEvent] | None = None
     try:
         try:
-            async for ev in events:
+            while True:
+                if keepalive is None:
+                    try:
+                        ev = await it.__anext__()
+                    except StopAsyncIteration:
+                        break
+                else:  # wait for the next event at most `keepalive` seconds, then send a comment
+                    if pending is None:
+                        pending = asyncio.ensure_future(it.__anext__())
+                    done, _ = await asyncio.wait({pending}, timeout=keepalive)
+                    if not done:
+                        yield KEEPALIVE
+                        continue
+                    fut, pending = pending, None
+                    try:
+                        ev = fut.result()
+                    except StopAsyncIteration:
+                        break
                 if isinstance(ev, StreamStart):
                     call_type = ev.call_type
                 if ev.type not in _FRAMED:
@@ -100,7 +144,7 @@ async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: 
                 if request is not None and await request.is_disconnected():
                     return
                 n += 1
-                yield encode_event(n, ev)
+                yield encode_event(n, ev, max_value_chars=max_value_chars)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -109,20 +153,43 @@ async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: 
             n += 1
             yield encode_event(n, RunError(exc, call_type), debug=debug)
     finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
         await events.aclose()  # type: ignore[attr-defined]
+
+
+class SendTimeout(Exception):
+    """A frame could not be sent within ``send_timeout`` seconds: the client stopped reading."""
 
 
 @lru_cache(maxsize=1)
 def _response_class() -> Any:
+    import anyio
     from starlette.responses import StreamingResponse
 
     class SSEResponse(StreamingResponse):
         """A ``StreamingResponse`` that always closes its frame generator (and so the agent run),
-        also when sending fails (a broken connection, a proxy that gave up)."""
+        also when sending fails (a broken connection, a proxy that gave up) or times out."""
+
+        send_timeout: float | None = None
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            limit = self.send_timeout
+
+            async def timed_send(message: Any) -> None:
+                # the server's send waits while the client's socket is full (uvicorn's flow control)
+                try:
+                    with anyio.fail_after(limit):
+                        await send(message)
+                except TimeoutError:
+                    raise SendTimeout(f"no frame could be sent for {limit:g} s") from None
+
             try:
-                await super().__call__(scope, receive, send)
+                await super().__call__(scope, receive, send if limit is None else timed_send)
+            except SendTimeout as exc:
+                log.warning("SSE client did not read for %s; the run was ended", exc)
             finally:
                 aclose = getattr(self.body_iterator, "aclose", None)
                 if aclose is not None:
@@ -132,12 +199,20 @@ def _response_class() -> Any:
 
 
 def sse_response(agent: Agent, input: Any, *, request: Any = None, debug: bool = False,
-                 headers: dict[str, str] | None = None) -> Any:
+                 headers: dict[str, str] | None = None, keepalive: float | None = KEEPALIVE_SECONDS,
+                 send_timeout: float | None = SEND_TIMEOUT_SECONDS,
+                 max_value_chars: int | None = MAX_VALUE_CHARS) -> Any:
     """A Starlette response (``text/event-stream``, no caching) of :func:`event_stream`.
 
     A failure to send a frame ends the run: the frame generator is closed, which cancels the run
-    and closes the model's stream.
+    and closes the model's stream. So does a frame that cannot be sent within ``send_timeout``
+    seconds (default 30; a client that stopped reading): the server never buffers more than the
+    socket's buffers and one frame per client. ``keepalive``: seconds between ``: keep-alive``
+    comments while the run is quiet (default 15; proxies cut idle streams after 30-60 s).
     """
     cls = _response_class()
-    return cls(event_stream(agent, input, request=request, debug=debug), media_type="text/event-stream",
+    resp = cls(event_stream(agent, input, request=request, debug=debug, keepalive=keepalive,
+                            max_value_chars=max_value_chars), media_type="text/event-stream",
                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})})
+    resp.send_timeout = send_timeout
+    return resp

@@ -5,6 +5,16 @@ The frame format (types, data, ids, escaping, error frames) is documented in
 Python, ``EventSource`` in a browser).
 """
 
-from ._sse import FRAME_TYPES, encode_event, event_stream, sse_response
+from ._sse import (
+    FRAME_TYPES,
+    KEEPALIVE,
+    KEEPALIVE_SECONDS,
+    MAX_VALUE_CHARS,
+    SEND_TIMEOUT_SECONDS,
+    encode_event,
+    event_stream,
+    sse_response,
+)
 
-__all__ = ["FRAME_TYPES", "encode_event", "event_stream", "sse_response"]
+__all__ = ["FRAME_TYPES", "KEEPALIVE", "KEEPALIVE_SECONDS", "MAX_VALUE_CHARS", "SEND_TIMEOUT_SECONDS",
+           "encode_event", "event_stream", "sse_response"]
