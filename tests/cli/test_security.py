@@ -230,3 +230,17 @@ def test_the_middleware_protects_a_users_own_app_that_mounts_sse_response() -> N
     assert ok.headers["x-frame-options"] == "DENY"
     assert c.post("/story", json=RUN, headers={"Origin": "http://api.example.com"}).status_code == 403
     assert TestClient(app, base_url="http://127.0.0.1").post("/story", json=RUN).status_code == 400
+
+
+def test_an_invalid_body_is_refused_without_echoing_it() -> None:
+    # found by the request fuzzer: FastAPI's default 422 echoes the input, and a lone surrogate
+    # (legal JSON: "\ud800") cannot be encoded, so the error page itself failed with a 500
+    app, started = app_with_counter()
+    c = client(app)
+    bodies = (b'{"input": "\\ud800"}', b'{"input": "' + b"y" * 200_000 + b'"}', b'{"input": ["<script>"]}')
+    for body in bodies:
+        resp = c.post("/api/run", content=body, headers={"Content-Type": "application/json"})
+        assert resp.status_code == 422
+        assert len(resp.content) < 1000 and b"yyy" not in resp.content and b"script" not in resp.content
+        assert resp.json()["error"]["code"] == "invalid_request"
+    assert started == []

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Body, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 
@@ -59,6 +60,15 @@ def create_app(*, model: Model | str | None = None, seed: int = 7, pace: float |
     app.add_middleware(SecurityMiddleware, allowed_hosts=loopback_hosts(None) if allowed_hosts is None
                        else allowed_hosts, allowed_origins=allowed_origins or (),
                        csp=page_csp((STATIC_DIR / "index.html").read_text(encoding="utf-8")))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes the input back: megabytes of it, or a lone surrogate that cannot
+        # be encoded (a 500); say where and what, never the value
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "type": str(e.get("type", ""))}
+                  for e in exc.errors()[:10]]
+        return JSONResponse({"error": {"code": "invalid_request", "message": 'send {"input": "<query of at '
+                                       'most 2000 characters>"}', "errors": errors}}, status_code=422)
 
     def new_agent() -> Agent:
         if agent is not None:
