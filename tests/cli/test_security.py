@@ -244,3 +244,20 @@ def test_an_invalid_body_is_refused_without_echoing_it() -> None:
         assert len(resp.content) < 1000 and b"yyy" not in resp.content and b"script" not in resp.content
         assert resp.json()["error"]["code"] == "invalid_request"
     assert started == []
+
+
+def test_the_example_in_docs_security_md_runs_and_is_protected() -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.DOTALL)
+    assert blocks
+    ns: dict[str, Any] = {"__name__": "docs_security"}
+    for block in blocks:
+        exec(compile(block, "docs/security.md", "exec"), ns)
+    c = TestClient(ns["app"], base_url="https://api.example.com")
+    ok = c.post("/story", json={"input": "hi"}, headers={"Origin": "https://app.example.com"})
+    assert ok.status_code == 200 and decode_sse(ok.text)[-1][1] == "result"
+    assert c.post("/story", json={"input": "hi"}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert c.get("/story").status_code == 405

@@ -26,7 +26,8 @@ streamed responses pass through untouched, frame by frame). Everything it enforc
 
 Refusals are small JSON bodies ``{"error": {"code", "message"}}`` and never echo the request.
 
-Use it around your own app that mounts :func:`fieldstream.agents.sse.sse_response`::
+Use it around your own app that mounts :func:`fieldstream.agents.sse.sse_response`
+(``from fieldstream.web import SecurityMiddleware, page_csp``)::
 
     app.add_middleware(SecurityMiddleware, allowed_hosts=["api.example.com"],
                        csp=page_csp(INDEX_HTML))
