@@ -199,3 +199,28 @@ def test_a_client_that_never_reads_ends_the_run_by_the_send_timeout() -> None:
             sock.close()
     assert model.closed == 1
     assert 0 < model.pulled < 10_000  # the socket buffers filled, then the run stopped pulling
+
+
+def test_sse_response_sends_keep_alive_lines_from_a_timer_over_http() -> None:
+    pytest.importorskip("fastapi")
+    import httpx
+    from fastapi import FastAPI
+
+    from fieldstream.agents.sse import sse_response
+    from support.web import serve
+
+    pieces = ['{"items": ["a", ', '"b"', "]}"]
+    app = FastAPI()
+
+    @app.post("/run/{keepalive}")
+    async def run(keepalive: float) -> Any:
+        model = Pieces(pieces, delay=0.1)
+        return sse_response(Agent(name="K", output_schema=Items, model=model), "q",
+                            keepalive=keepalive or None)
+
+    with serve(app) as url, httpx.Client(timeout=30) as client:
+        quiet = client.post(url + "/run/0.02").text
+        plain = client.post(url + "/run/0").text
+    assert quiet.count(KEEPALIVE) >= 6 and KEEPALIVE not in plain
+    assert decode_sse(quiet) == decode_sse(plain) and decode_sse(plain)[-1][1] == "result"
+    assert quiet.replace(KEEPALIVE, "") == plain  # only between frames, never inside one

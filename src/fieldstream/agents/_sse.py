@@ -55,6 +55,7 @@ log = logging.getLogger("fieldstream.agents")
 FRAME_TYPES = ("stream_start", "chunk", "field", "stream_end", "result", "error")  #: all frame types sent
 _FRAMED = frozenset(FRAME_TYPES)
 KEEPALIVE = ": keep-alive\n"  #: a comment line sent while a run is quiet (no blank line: see event_stream)
+_KEEPALIVE_BYTES = KEEPALIVE.encode("ascii")
 KEEPALIVE_SECONDS = 15.0  #: default seconds between keep-alive comments
 SEND_TIMEOUT_SECONDS = 30.0  #: default seconds a frame may wait for a client that does not read
 MAX_VALUE_CHARS = 65_536  #: default size above which a container's ``field`` frame omits its value
@@ -108,7 +109,8 @@ async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: 
     ``request`` (a Starlette ``Request``) is polled for disconnection between frames; closing this
     generator (Starlette does when the client goes away) cancels the run.
     ``keepalive``: yield a ``: keep-alive`` comment line after that many seconds without a frame
-    (``None``: never; :func:`sse_response` sends one every 15 s). The line has no blank line after it:
+    (``None``: never). It costs a task per frame (about 50 microseconds); :func:`sse_response` sends
+    its keep-alives from a timer instead, at no cost per frame. The line has no blank line after it:
     the SSE rules ignore a comment either way, but some decoders (httpx-sse) dispatch an empty
     ``message`` event at every blank line once an id was seen. ``max_value_chars``: see :func:`encode_event`.
     """
@@ -171,26 +173,69 @@ def _response_class() -> Any:
 
     class SSEResponse(StreamingResponse):
         """A ``StreamingResponse`` that always closes its frame generator (and so the agent run),
-        also when sending fails (a broken connection, a proxy that gave up) or times out."""
+        also when sending fails (a broken connection, a proxy that gave up) or times out, and that
+        sends keep-alive comments from a timer while the run is quiet (no cost per frame)."""
 
         send_timeout: float | None = None
+        keepalive: float | None = None
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             limit = self.send_timeout
+            every = self.keepalive
+            loop = asyncio.get_running_loop()
+            lock = asyncio.Lock()
+            state: dict[str, Any] = {"last": loop.time(), "started": False, "ended": False, "error": None}
 
             async def timed_send(message: Any) -> None:
                 # the server's send waits while the client's socket is full (uvicorn's flow control)
+                if limit is None:
+                    await send(message)
+                    return
                 try:
                     with anyio.fail_after(limit):
                         await send(message)
                 except TimeoutError:
                     raise SendTimeout(f"no frame could be sent for {limit:g} s") from None
 
+            async def guarded_send(message: Any) -> None:
+                async with lock:  # never interleave with a keep-alive comment
+                    if state["error"] is not None:
+                        raise state["error"]
+                    await timed_send(message)
+                    state["last"] = loop.time()
+                    if message.get("type") == "http.response.start":
+                        state["started"] = True
+                    elif not message.get("more_body", False):
+                        state["ended"] = True
+
+            async def heartbeat(every: float) -> None:
+                while True:
+                    delay = state["last"] + every - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                        continue
+                    async with lock:
+                        if state["ended"]:
+                            return
+                        if state["started"] and loop.time() - state["last"] >= every:
+                            try:
+                                await timed_send({"type": "http.response.body", "body": _KEEPALIVE_BYTES,
+                                                  "more_body": True})
+                            except Exception as exc:  # the next frame's send reports it
+                                state["error"] = exc
+                                return
+                        state["last"] = loop.time()
+
+            beat = asyncio.ensure_future(heartbeat(every)) if every is not None else None
             try:
-                await super().__call__(scope, receive, send if limit is None else timed_send)
+                await super().__call__(scope, receive, guarded_send if beat is not None else timed_send)
             except SendTimeout as exc:
                 log.warning("SSE client did not read for %s; the run was ended", exc)
             finally:
+                if beat is not None:
+                    beat.cancel()
+                    with contextlib.suppress(BaseException):
+                        await beat
                 aclose = getattr(self.body_iterator, "aclose", None)
                 if aclose is not None:
                     await aclose()
@@ -211,8 +256,9 @@ def sse_response(agent: Agent, input: Any, *, request: Any = None, debug: bool =
     comments while the run is quiet (default 15; proxies cut idle streams after 30-60 s).
     """
     cls = _response_class()
-    resp = cls(event_stream(agent, input, request=request, debug=debug, keepalive=keepalive,
-                            max_value_chars=max_value_chars), media_type="text/event-stream",
+    resp = cls(event_stream(agent, input, request=request, debug=debug, max_value_chars=max_value_chars),
+               media_type="text/event-stream",
                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})})
     resp.send_timeout = send_timeout
+    resp.keepalive = keepalive
     return resp
