@@ -181,3 +181,31 @@ def test_a_consumer_that_stops_asking_stops_the_model_stream() -> None:
     before, after = asyncio.run(main())
     assert after == before <= 4
     assert model.closed == 1
+
+
+def test_a_fresh_agent_per_request_does_not_grow_memory() -> None:
+    # found by the request fuzzer: each Agent built its own think model class, which the schema
+    # layer caches per type, so a server building an agent per request grew without bound
+    import gc
+    import tracemalloc
+
+    def one() -> None:
+        model = Scripted(['{"items": ["a"]}'])
+        asyncio.run(agent_on(model).process("q"))
+
+    for _ in range(20):
+        one()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(20):
+            one()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(100):
+            one()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 100_000, f"{grown} bytes for 100 agents"

@@ -141,8 +141,10 @@ def test_random_requests_never_get_a_5xx_and_leave_no_tasks_or_memory_behind() -
             gc.collect()
             tasks0 = len(asyncio.all_tasks())
             tracemalloc.start()
+            await _round(client, rng, REQUESTS // 2, statuses)  # caches fill while traced
+            gc.collect()
             mem0 = tracemalloc.get_traced_memory()[0]
-            await _round(client, rng, REQUESTS, statuses)
+            await _round(client, rng, REQUESTS - REQUESTS // 2, statuses)
             for _ in range(3):
                 await asyncio.sleep(0)
             gc.collect()
@@ -152,7 +154,8 @@ def test_random_requests_never_get_a_5xx_and_leave_no_tasks_or_memory_behind() -
 
     tasks0, tasks1, mem0, mem1 = asyncio.run(main())
     assert tasks1 <= tasks0, f"{tasks1 - tasks0} asyncio tasks left behind"
-    assert mem1 - mem0 < 2_000_000, f"memory grew by {(mem1 - mem0) / 1e6:.1f} MB over {REQUESTS} requests"
+    # a leak of the size the fuzzer found (25 KB per run: a model class per Agent) fails this
+    assert mem1 - mem0 < 500_000, f"memory grew by {(mem1 - mem0) / 1e6:.2f} MB over {REQUESTS // 2} requests"
     # the fuzzer reached the app's interesting answers, not only the refusals
     for status in ("200", "400", "403", "405", "415", "422", "404"):
         assert status in statuses, (status, sorted(set(statuses)))

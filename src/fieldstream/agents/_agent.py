@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -42,6 +43,21 @@ class _Text(BaseModel):
 class _ToolCall(BaseModel):
     name: str
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=256)
+def _think_type(output_schema: type[BaseModel] | None) -> type[BaseModel]:
+    """The think call's model for ``output_schema``, one class per output schema: the schema layer
+    caches its trees per type, so a new class per Agent (a server builds one per request) grew
+    memory by a few kilobytes per request, without bound."""
+    out: Any = output_schema if output_schema is not None else str
+    return create_model(
+        "AgentThought",
+        reasoning=(str, Field(description="Your reasoning about the next step")),
+        tool_calls=(list[_ToolCall], Field(default_factory=list, description="Tools to call now")),
+        is_complete=(bool, Field(default=False, description="True when no more tools are needed")),
+        final_result=(Optional[out], Field(default=None, description="The answer, if complete")),  # noqa: UP045
+    )
 
 
 class Agent:
@@ -87,14 +103,7 @@ class Agent:
         self.model_idle_timeout = model_idle_timeout
         self.run_timeout = run_timeout
         Limits.of(self)  # validate them now
-        out: Any = output_schema if output_schema is not None else str
-        self._think_type: type[BaseModel] = create_model(
-            "AgentThought",
-            reasoning=(str, Field(description="Your reasoning about the next step")),
-            tool_calls=(list[_ToolCall], Field(default_factory=list, description="Tools to call now")),
-            is_complete=(bool, Field(default=False, description="True when no more tools are needed")),
-            final_result=(Optional[out], Field(default=None, description="The answer, if complete")),  # noqa: UP045
-        )
+        self._think_type: type[BaseModel] = _think_type(output_schema)
         self._result_type: type[BaseModel] = output_schema if output_schema is not None else _Text
 
     # ------------------------------------------------------------------ public API
