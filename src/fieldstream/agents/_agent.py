@@ -139,7 +139,9 @@ class Agent:
         events that preceded them. Closing the iterator early (``break``, ``aclose()``,
         cancellation) cancels the run and waits for its cleanup.
         """
-        queue: asyncio.Queue[AgentEvent | None] = asyncio.Queue()
+        # bounded: one event (the sink waits for the consumer before it puts the next) plus the end
+        # marker; a bug that put more would raise QueueFull instead of buffering the model's answer
+        queue: asyncio.Queue[AgentEvent | None] = asyncio.Queue(maxsize=2)
 
         async def sink(ev: AgentEvent) -> None:
             queue.put_nowait(ev)
