@@ -146,8 +146,8 @@ def test_serve_command_passes_its_host_list_to_the_app(monkeypatch: pytest.Monke
 
     calls: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
-    code = cli.main(["serve", "--port", "8765", "--allow-host", "demo.example.com"], stdout=io.StringIO(),
-                    stderr=io.StringIO())
+    code = cli.main(["serve", "--port", "8765", "--allow-host", "demo.example.com", "--allow-origin",
+                     "https://demo.example.com"], stdout=io.StringIO(), stderr=io.StringIO())
     assert code == 0
     [app] = calls
     c = TestClient(app, base_url="http://demo.example.com")
@@ -155,6 +155,9 @@ def test_serve_command_passes_its_host_list_to_the_app(monkeypatch: pytest.Monke
     assert client(app, "localhost:8765").get("/api/schema").status_code == 200
     assert client(app, "localhost:8000").get("/api/schema").status_code == 400  # not our port
     assert client(app, "evil.example:8765").get("/api/schema").status_code == 400
+    # behind a TLS proxy the page's origin is https://demo.example.com while the app sees http
+    assert c.post("/api/run", json=RUN, headers={"Origin": "https://demo.example.com"}).status_code == 200
+    assert c.post("/api/run", json=RUN, headers={"Origin": "https://evil.example"}).status_code == 403
 
 
 # ------------------------------------------------------------------------------------------ headers

@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
                        help="also answer requests with this Host header (repeatable; default: only "
                        "127.0.0.1, localhost and [::1] with --port, and the --host address)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="also accept POSTs from pages on this origin, e.g. https://demo.example.com "
+                       "behind a TLS proxy (repeatable; default: only the page's own origin)")
     return root
 
 
@@ -170,7 +173,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
                 err.write(f"error: serve needs the cli extra (pip install 'fieldstream[cli]'): {exc}\n")
                 return EXIT_DEPENDENCY
             return run_serve(host=args.host, port=args.port, model=args.model, pace=args.pace, err=err,
-                             debug=args.debug, allow_host=args.allow_host)
+                             debug=args.debug, allow_host=args.allow_host,
+                             allow_origin=args.allow_origin)
     except UsageError as exc:
         err.write(f"fieldstream {args.command}: error: {exc}\n")
         return EXIT_USAGE
