@@ -19,6 +19,7 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
 
 from fieldstream import _cli as cli  # noqa: E402
 from fieldstream.agents.sse import sse_response  # noqa: E402
@@ -265,3 +266,24 @@ def test_the_example_in_docs_security_md_runs_and_is_protected() -> None:
     evil = c.post("/story", json={"input": "hi"}, headers={"Origin": "https://evil.example"})
     assert evil.status_code == 403
     assert c.get("/story").status_code == 405
+
+
+def test_websocket_handshakes_get_the_host_and_origin_checks() -> None:
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    app.add_middleware(SecurityMiddleware, allowed_hosts=["127.0.0.1:8000"])
+    c = TestClient(app, base_url="http://127.0.0.1:8000")
+    with c.websocket_connect("ws://127.0.0.1:8000/ws", headers={"Origin": "http://127.0.0.1:8000"}) as ok:
+        assert ok.receive_text() == "hello"
+    for headers, host in (({"Origin": "https://evil.example"}, "127.0.0.1:8000"),
+                          ({"Origin": "http://evil.example:8000"}, "evil.example:8000")):
+        bad = TestClient(app, base_url=f"http://{host}")
+        with pytest.raises(WebSocketDisconnect), \
+                bad.websocket_connect(f"ws://{host}/ws", headers=headers) as s:
+            s.receive_text()  # a refused handshake: closed before accept

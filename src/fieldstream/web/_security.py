@@ -13,6 +13,8 @@ streamed responses pass through untouched, frame by frame). Everything it enforc
   (sandboxed frames, ``file:``) is refused. Without ``Origin``, ``Sec-Fetch-Site`` (when sent) must be
   ``same-origin`` or ``none``. Clients that send neither (curl, httpx, server-to-server) are not
   browsers acting for a visitor and pass.
+* The same Host and Origin checks for **WebSocket** handshakes (cross-site WebSocket hijacking): a
+  refused handshake is closed before it is accepted (the server answers 403).
 * **JSON bodies** for unsafe requests: a body whose ``Content-Type`` is not JSON (``application/json``
   or ``+json``) gets ``415``. An HTML form or a "simple" cross-site ``fetch()`` can only send
   ``text/plain``, form or multipart bodies without a CORS preflight, so this closes the same door a
@@ -162,21 +164,22 @@ class SecurityMiddleware:
         host = _header(scope, b"host")
         if not self.host_allowed(host):
             return 400, "host_not_allowed", "this server does not answer to that Host name"
+        websocket = scope.get("type") == "websocket"  # a handshake is a GET, but opens a channel
         method = str(scope.get("method", "GET")).upper()
-        if method in SAFE_METHODS:
+        if method in SAFE_METHODS and not websocket:
             return None
         origin = _header(scope, b"origin")
         if origin is not None:
             origin = origin.strip().rstrip("/").lower()
             scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
-            own = f"{scheme}://{(host or '').strip().lower()}"
+            own = f"{scheme}://{(host or '').strip().lower()}"  # a page's origin, also for wss
             if origin != own and origin not in self._origins:
                 return 403, "cross_origin", "cross-origin requests may not start runs"
         else:
             site = (_header(scope, b"sec-fetch-site") or "").strip().lower()
             if site not in ("", "same-origin", "none"):
                 return 403, "cross_origin", "cross-origin requests may not start runs"
-        if self.require_json:
+        if self.require_json and not websocket:
             ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             is_json = ctype == "application/json" or (
                 ctype.startswith("application/") and ctype.endswith("+json"))
@@ -187,6 +190,12 @@ class SecurityMiddleware:
     # ------------------------------------------------------------------ ASGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") == "websocket":
+            if self._check(scope) is not None:  # closing before accept: the server answers 403
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+            return
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
