@@ -21,6 +21,11 @@ Hierarchy::
           │    ├── RefusalError         the model refused; ``refusal`` is the refusal text
           │    └── TruncatedOutputError the answer was cut (``reason``: "length", "max_tokens",
           │                             "content_filter", ...); ``text`` and ``partial`` value kept
+          ├── LimitExceededError        a limit of the run was hit: ``limit`` (its name), ``value``
+          │    ├── RunTimeoutError      the run outlived its ``run_timeout`` (seconds)
+          │    ├── ModelStalledError    the model sent nothing for ``model_idle_timeout`` seconds
+          │    │                        (also a ModelError)
+          │    └── OutputTooLargeError  the model's text passed ``max_output_chars``
           ├── HookError                 a hook raised (passed to stream_error/agent_error hooks)
           ├── UnknownRunError (LookupError)  resuming a run the replay store does not know (or expired)
           ├── FrameGoneError            the frames after a Last-Event-ID were trimmed (send a snapshot)
@@ -48,11 +53,15 @@ __all__ = [
     "ErrorKind",
     "FieldstreamError",
     "HookError",
+    "LimitExceededError",
     "ModelError",
+    "ModelStalledError",
+    "OutputTooLargeError",
     "OutputValidationError",
     "ParserClosedError",
     "ProviderError",
     "RefusalError",
+    "RunTimeoutError",
     "SchemaError",
     "SchemaErrorKind",
     "StreamError",
@@ -311,3 +320,45 @@ class HookError(AgentError):
     def __init__(self, message: str, hook_event: str) -> None:
         super().__init__(message)
         self.hook_event = hook_event
+
+
+# --- limits of a run (fieldstream.agents._limits enforces them; docs/security.md lists the defaults)
+
+
+class LimitExceededError(AgentError):
+    """A limit of the run was hit: ``limit`` names the Agent argument, ``value`` is its setting.
+
+    The run ends (no retry: the same request would hit the same limit); its model stream is closed.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
+class RunTimeoutError(LimitExceededError):
+    """The run took longer than ``run_timeout`` seconds (model calls, tools, hooks and a slow reader)."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__(f"the run took longer than run_timeout={value:g} s", limit="run_timeout",
+                         value=value)
+
+
+class ModelStalledError(LimitExceededError, ModelError):
+    """The model's stream sent nothing for ``model_idle_timeout`` seconds; the request was closed."""
+
+    def __init__(self, value: float) -> None:
+        LimitExceededError.__init__(self, f"the model sent nothing for model_idle_timeout={value:g} s",
+                                    limit="model_idle_timeout", value=value)
+        self.status = None
+        self.retryable = False
+        self.retry_after = None
+
+
+class OutputTooLargeError(LimitExceededError):
+    """The model's text in this run passed ``max_output_chars`` characters; the request was closed."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(f"the model's output passed max_output_chars={value}", limit="max_output_chars",
+                         value=value)

@@ -445,7 +445,8 @@ def test_public_api_exports_exactly_the_documented_names() -> None:
          "HookError", "Message", "Model", "ModelError", "OfflineModel", "OpenAIChatModel",
          "OutputValidationError", "Result", "RunError", "StreamEnd", "StreamError", "StreamStart", "Tool",
          "Usage", "hook", "resolve_model", "tool",
-         "AnthropicModel", "OpenAIResponsesModel", "ProviderError", "RefusalError", "TruncatedOutputError"])
+         "AnthropicModel", "OpenAIResponsesModel", "ProviderError", "RefusalError", "TruncatedOutputError",
+         "LimitExceededError", "ModelStalledError", "OutputTooLargeError", "RunTimeoutError"])
     from fieldstream.agents.base.context import AgentContext as Ctx
 
     assert Ctx is fa.AgentContext

@@ -40,11 +40,16 @@ def scripted_app(**kw: Any) -> Any:
     return create_app(agent=lambda: scripted_agent(**kw))
 
 
+def local_client(app: Any) -> TestClient:
+    """A test client that talks to ``app`` as http://127.0.0.1 (the default Host allow-list)."""
+    return TestClient(app, base_url="http://127.0.0.1")
+
+
 # ---------------------------------------------------------------------------------------------- routes
 
 
 def test_page_is_self_contained_html_without_external_resources() -> None:
-    client = TestClient(scripted_app())
+    client = local_client(scripted_app())
     resp = client.get("/")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
@@ -58,15 +63,15 @@ def test_page_is_self_contained_html_without_external_resources() -> None:
 
 
 def test_schema_endpoint_returns_the_output_models_json_schema() -> None:
-    client = TestClient(scripted_app())
+    client = local_client(scripted_app())
     assert client.get("/api/schema").json() == StoryOutput.model_json_schema(by_alias=True)
 
 
 def test_run_endpoint_streams_the_encoders_frames_of_a_fresh_agent_per_request() -> None:
-    client = TestClient(scripted_app())
+    client = local_client(scripted_app())
     bodies = []
     for query in ("a fable, please", "again"):  # a fresh scripted agent per request
-        with client.stream("GET", "/api/run", params={"query": query}) as resp:
+        with client.stream("POST", "/api/run", json={"input": query}) as resp:
             assert resp.status_code == 200
             assert resp.headers["content-type"].startswith("text/event-stream")
             bodies.append("".join(resp.iter_text()))
@@ -89,7 +94,7 @@ def test_run_endpoint_error_frame_is_safe_unless_debug() -> None:
     secret = ModelError('HTTP 500 from http://admin:hunter2@10.0.0.7/v1: {"key": "sk-live-1234"}', status=500)
     for debug in (False, True):
         app = create_app(agent=lambda: scripted_agent(fail=secret), debug=debug)
-        body = TestClient(app).get("/api/run", params={"query": "q"}).text
+        body = local_client(app).post("/api/run", json={"input": "q"}).text
         *_, (_, ev, data) = decode_sse(body)
         assert ev == "error"
         assert ("hunter2" in body) is debug and ("sk-live" in body) is debug
@@ -98,8 +103,8 @@ def test_run_endpoint_error_frame_is_safe_unless_debug() -> None:
 
 
 def test_run_endpoint_with_the_offline_agent_ends_with_a_result_that_validates() -> None:
-    client = TestClient(create_app(model="offline", seed=11, pace=0.0))
-    with client.stream("GET", "/api/run", params={"query": "Write a fable"}) as resp:
+    client = local_client(create_app(model="offline", seed=11, pace=0.0))
+    with client.stream("POST", "/api/run", json={"input": "Write a fable"}) as resp:
         assert resp.status_code == 200
         body = "".join(resp.iter_text())
     frames = decode_sse(body)

@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds a run keeps going after its last listener left (default: 30)")
     serve.add_argument("--ttl", type=float, default=600.0,
                        help="seconds a finished run can still be resumed (default: 600)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
+                       help="also answer requests with this Host header (repeatable; default: only "
+                       "127.0.0.1, localhost and [::1] with --port, and the --host address)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="also accept POSTs from pages on this origin, e.g. https://demo.example.com "
+                       "behind a TLS proxy (repeatable; default: only the page's own origin)")
     return root
 
 
@@ -181,7 +187,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
                 return EXIT_DEPENDENCY
             return run_serve(host=args.host, port=args.port, model=args.model, pace=args.pace, err=err,
                              debug=args.debug, workers=args.workers, redis=args.redis, grace=args.grace,
-                             ttl=args.ttl)
+                             ttl=args.ttl, allow_host=args.allow_host, allow_origin=args.allow_origin)
     except UsageError as exc:
         err.write(f"fieldstream {args.command}: error: {exc}\n")
         return EXIT_USAGE

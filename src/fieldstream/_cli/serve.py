@@ -16,6 +16,7 @@ from typing import IO, Any
 import uvicorn
 
 from .._errors import UsageError
+from ..web._security import serve_hosts
 from ..web.app import create_app
 from ._main import EXIT_OK
 
@@ -31,8 +32,14 @@ def app_from_env() -> Any:
 
 def run_serve(*, host: str, port: int, model: str | None, pace: float | None, err: IO[str],
               debug: bool = False, workers: int = 1, redis: str | None = None, grace: float = 30.0,
-              ttl: float = 600.0) -> int:
-    """Serve until interrupted; return the exit code (``debug``: error frames carry the details)."""
+              ttl: float = 600.0, allow_host: list[str] | None = None,
+              allow_origin: list[str] | None = None) -> int:
+    """Serve until interrupted; return the exit code (``debug``: error frames carry the details).
+
+    Only requests whose Host is a loopback name (or the bound address) with ``port``, or one of
+    ``allow_host``, are answered (DNS rebinding), and POSTs only from the page's own origin or
+    ``allow_origin`` (see ``docs/security.md``).
+    """
     if workers < 1:
         raise UsageError("--workers must be >= 1")
     if workers > 1 and not redis:
@@ -42,7 +49,8 @@ def run_serve(*, host: str, port: int, model: str | None, pace: float | None, er
     if grace < 0 or ttl <= 0:
         raise UsageError("--grace must be >= 0 and --ttl > 0")
     options: dict[str, Any] = {"model": model, "pace": pace, "debug": debug, "redis": redis, "grace": grace,
-                               "ttl": ttl}
+                               "ttl": ttl, "allowed_hosts": sorted(serve_hosts(host, port, allow_host or ())),
+                               "allowed_origins": allow_origin}
     store = f"Redis at {redis}" if redis else "memory"
     err.write(f"fieldstream demo on http://{host}:{port}/  ({workers} worker{'s' if workers > 1 else ''}, "
               f"runs in {store}; Ctrl-C to stop)\n")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import json
 import logging
 from collections import deque
@@ -36,6 +37,7 @@ from ._call import BadOutput, CallOutcome, NativeCall, Run, Sink, stream_call
 from ._continue import can_continue, valid_prefix
 from ._events import AgentEvent, Result, jsonable
 from ._hooks import Hook, HookManager
+from ._limits import DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MODEL_IDLE_TIMEOUT, DEFAULT_RUN_TIMEOUT, Limits
 from ._tools import Tool
 from .base.context import AgentContext
 from .models import Message, Model, resolve_model
@@ -57,6 +59,21 @@ class _ToolCall(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=256)
+def _think_type(output_schema: type[BaseModel] | None) -> type[BaseModel]:
+    """The think call's model for ``output_schema``, one class per output schema: the schema layer
+    caches its trees per type, so a new class per Agent (a server builds one per request) grew
+    memory by a few kilobytes per request, without bound."""
+    out: Any = output_schema if output_schema is not None else str
+    return create_model(
+        "AgentThought",
+        reasoning=(str, Field(description="Your reasoning about the next step")),
+        tool_calls=(list[_ToolCall], Field(default_factory=list, description="Tools to call now")),
+        is_complete=(bool, Field(default=False, description="True when no more tools are needed")),
+        final_result=(Optional[out], Field(default=None, description="The answer, if complete")),  # noqa: UP045
+    )
+
+
 class Agent:
     """An agent that thinks, calls tools and returns a typed result, streaming every field as it comes.
 
@@ -68,7 +85,10 @@ class Agent:
     reasoning), ``native_tools`` (``None``: use the provider's tool calling when the model supports
     it; ``False``: always emulate tool calls in the think JSON), ``retry_mode``: ``"full"``
     (default: a rejected answer is regenerated from scratch) or ``"continue"`` (the model is asked for
-    the rest of the answer after its valid prefix; see ``docs/agents.md``, "Continuation retries").
+    the rest of the answer after its valid prefix; see ``docs/agents.md``, "Continuation retries"),
+    and the limits of a run (:mod:`fieldstream.agents._limits`; ``None`` turns one off):
+    ``run_timeout`` (seconds, default 600), ``model_idle_timeout`` (seconds of model silence, default
+    90), ``max_output_chars`` (model text per run, default 1 000 000).
     """
 
     def __init__(self, name: str, description: str | None = None, instructions: str | None = None,
@@ -78,7 +98,10 @@ class Agent:
                  model: Model | str | None = None, enable_streaming: bool = False, *,
                  max_output_retries: int = 2, stream_batch_ms: float | None = None,
                  stream_batch_chars: int | None = None, lenient: bool = False,
-                 native_tools: bool | None = None, retry_mode: str = "full") -> None:
+                 native_tools: bool | None = None, retry_mode: str = "full",
+                 max_output_chars: int | None = DEFAULT_MAX_OUTPUT_CHARS,
+                 model_idle_timeout: float | None = DEFAULT_MODEL_IDLE_TIMEOUT,
+                 run_timeout: float | None = DEFAULT_RUN_TIMEOUT) -> None:
         if retry_mode not in ("full", "continue"):
             raise ValueError(f"retry_mode must be 'full' or 'continue', not {retry_mode!r}")
         self.retry_mode = retry_mode
@@ -101,14 +124,11 @@ class Agent:
         self.stream_batch_chars = stream_batch_chars
         self.lenient = lenient
         self.native_tools = native_tools
-        out: Any = output_schema if output_schema is not None else str
-        self._think_type: type[BaseModel] = create_model(
-            "AgentThought",
-            reasoning=(str, Field(description="Your reasoning about the next step")),
-            tool_calls=(list[_ToolCall], Field(default_factory=list, description="Tools to call now")),
-            is_complete=(bool, Field(default=False, description="True when no more tools are needed")),
-            final_result=(Optional[out], Field(default=None, description="The answer, if complete")),  # noqa: UP045
-        )
+        self.max_output_chars = max_output_chars
+        self.model_idle_timeout = model_idle_timeout
+        self.run_timeout = run_timeout
+        Limits.of(self)  # validate them now
+        self._think_type: type[BaseModel] = _think_type(output_schema)
         self._result_type: type[BaseModel] = output_schema if output_schema is not None else _Text
         self._schemas: dict[str, Any] = {}
         self._result_schema: dict[str, Any] | None = None
@@ -207,10 +227,10 @@ class Agent:
         if self.input_schema is not None and not isinstance(input, self.input_schema):
             input = self.input_schema.model_validate(input)
         ctx = AgentContext(agent_name=self.name, input=input)
-        run = Run(ctx, sink, settle=settle)
+        run = Run(ctx, sink, settle=settle, limits=Limits.of(self))
         await self.hooks.fire("agent_start", ctx, input=input)
         try:
-            result, call_type = await self._loop(run)
+            result, call_type = await run.limits.deadline(self._loop(run))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -374,9 +394,12 @@ class Agent:
                     raise
                 bad = exc
             err = bad.error
-            if isinstance(err, SchemaError):
+            if isinstance(err, SchemaError) and err.errors:
                 errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in err.errors]
                 detail = json.dumps(jsonable(errors))
+            elif isinstance(err, SchemaError):  # a schema-layer limit (depth_limit): no Pydantic errors
+                errors = [{"loc": list(err.path), "msg": str(err).splitlines()[0], "type": err.kind.value}]
+                detail = str(err)
             else:
                 errors = [{"loc": list(err.path), "msg": err.msg, "type": err.kind.value}]
                 detail = str(err)

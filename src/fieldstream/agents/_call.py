@@ -37,6 +37,7 @@ from .._events import event_at
 from .._path import Path, to_dotted
 from ._events import AgentEvent, Field, PartialRef, StreamEnd, StreamStart, jsonable, make_chunk
 from ._events import StreamError as StreamErrorEvent
+from ._limits import Limits
 from .base.context import AgentContext, Usage
 from .models import Message
 from .models._items import Finish, ReasoningDelta, RefusalDelta, ToolCallDelta, ToolSpec, finish_error
@@ -63,6 +64,7 @@ class Run:
     # (Agent.stream: until the consumer is done with the events handed to it, so that their live
     # partial does not change under it)
     settle: Callable[[], Awaitable[None] | None] | None = None
+    limits: Limits = field(default_factory=Limits)  # time and size limits (see _limits)
 
 
 class BadOutput(Exception):
@@ -81,10 +83,11 @@ class _Output:
     own split of the two is, so a change of that API is absorbed here.
     """
 
-    def __init__(self, tp: Any, lenient: bool = False) -> None:
+    def __init__(self, tp: Any, lenient: bool = False, max_depth: int | None = None) -> None:
         from ..schema import SchemaStream
 
-        self._ss = SchemaStream(tp, lenient=lenient)
+        self._ss = (SchemaStream(tp, lenient=lenient) if max_depth is None
+                    else SchemaStream(tp, lenient=lenient, max_depth=max_depth))
         self.fed = False
 
     def feed(self, text: str) -> list[Any]:
@@ -274,7 +277,7 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
         if sink is not None:
             await sink(StreamStart(call_type, continued=bool(prefix)))
     lenient = bool(getattr(agent, "lenient", False))
-    out = _Output(tp, lenient)
+    out = _Output(tp, lenient, run.limits.max_depth)
     text: list[str] = []
     if prefix:
         out.feed(prefix)  # valid (it was validated before): rebuilds the state, events already sent
@@ -370,7 +373,8 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
         if call is None:
             tool = (tools or {}).get(item.name or "")
             schema_tp: Any = tool.parameters if tool is not None else dict[str, Any]
-            call = calls[item.index] = NativeCall(item.index, item.id, item.name, _Output(schema_tp))
+            call = calls[item.index] = NativeCall(item.index, item.id, item.name,
+                                                   _Output(schema_tp, max_depth=run.limits.max_depth))
         if not item.arguments_delta:
             return
         call.arguments.append(item.arguments_delta)
@@ -386,9 +390,9 @@ async def stream_call(agent: Agent, run: Run, call_type: str, messages: list[Mes
     if items is not None:
         specs = None if tools is None else [ToolSpec(t.name, t.description, t.json_schema())
                                             for t in tools.values()]
-        gen = items(messages, schema, name=call_type, tools=specs)
+        gen = run.limits.guard(items(messages, schema, name=call_type, tools=specs))
     else:
-        gen = agent.model.stream(messages, schema, name=call_type)
+        gen = run.limits.guard(agent.model.stream(messages, schema, name=call_type))
     it = gen.__aiter__()
     nxt: asyncio.Future[Any] | None = None
     usage = Usage()

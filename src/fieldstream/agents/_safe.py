@@ -7,7 +7,8 @@ out. The public message is a fixed sentence per exception class plus safe attrib
 status, a call type). The full exception is logged by the encoder at error level; ``debug=True``
 sends ``type(exc).__name__`` and ``str(exc)`` instead (for local development only).
 
-Public types: ``OutputValidationError``, ``ModelError``, ``AgentError``, ``ValidationError`` (the
+Public types: ``RunTimeoutError``, ``ModelStalledError``, ``OutputTooLargeError`` (limits of the run,
+with the limit's value), ``OutputValidationError``, ``ModelError``, ``AgentError``, ``ValidationError`` (the
 input failed ``input_schema``), ``FieldstreamError`` (any other library error), ``InternalError``
 (anything else).
 """
@@ -16,12 +17,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._errors import AgentError, FieldstreamError, ModelError, OutputValidationError
+from .._errors import (
+    AgentError,
+    FieldstreamError,
+    LimitExceededError,
+    ModelError,
+    ModelStalledError,
+    OutputTooLargeError,
+    OutputValidationError,
+    RunTimeoutError,
+)
 
 __all__ = ["public_error"]
 
 
 def _public(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, LimitExceededError):  # the values are the server's own settings
+        if isinstance(exc, RunTimeoutError):
+            return "RunTimeoutError", f"the run took longer than its time limit ({exc.value:g} s)"
+        if isinstance(exc, ModelStalledError):
+            return "ModelStalledError", f"the model sent nothing for {exc.value:g} s; the run was stopped"
+        if isinstance(exc, OutputTooLargeError):
+            limit = int(exc.value)
+            return "OutputTooLargeError", f"the model's output passed the limit of {limit} characters"
+        return "LimitExceededError", "the run hit a limit"
     if isinstance(exc, OutputValidationError):
         call = exc.call_type if exc.call_type in ("think", "final_result") else "model"
         return "OutputValidationError", f"the {call} output did not match the schema, even after retries"

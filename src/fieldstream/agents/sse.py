@@ -24,11 +24,24 @@ from ._replay import (
     fold_frames,
 )
 from ._runs import RUN_ID_HEADER, RunManager, encode_frame, mount_runs, partial_of
-from ._sse import FRAME_TYPES, encode_event, event_stream, sse_response
+from ._sse import (
+    FRAME_TYPES,
+    KEEPALIVE,
+    KEEPALIVE_SECONDS,
+    MAX_VALUE_CHARS,
+    SEND_TIMEOUT_SECONDS,
+    encode_event,
+    event_stream,
+    sse_response,
+)
 
 __all__ = [
     "FRAME_TYPES",
+    "KEEPALIVE",
+    "KEEPALIVE_SECONDS",
+    "MAX_VALUE_CHARS",
     "RUN_ID_HEADER",
+    "SEND_TIMEOUT_SECONDS",
     "Frame",
     "FrameGoneError",
     "FutureIdError",

@@ -185,7 +185,8 @@ export class Run {
         const valid = data.valid !== false;
         call.fields[key] = {value: data.value, valid, errors: data.errors || []};
         call.status[key] = valid ? "done" : "invalid";
-        if (valid && Array.isArray(data.path)) call.partial = setPath(call.partial, data.path, data.value);
+        // omitted: a huge container's value is not repeated in its field frame (its members were sent)
+        if (valid && !data.omitted && Array.isArray(data.path)) call.partial = setPath(call.partial, data.path, data.value);
         this.emit("onField", data.path, data.value, valid, ct);
       } else if (type === "stream_end") {
         call.ended = true;
