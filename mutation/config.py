@@ -34,7 +34,8 @@ SCOPES: dict[str, dict[str, list[str]]] = {
         "pytest_args": ["-k", "not bench_corpus"],
     },
     "schema": {
-        "sources": ["src/fieldstream/schema/*.py", "src/fieldstream/schema.py", "src/fieldstream/_schema*.py"],
+        "sources": ["src/fieldstream/schema/*.py", "src/fieldstream/schema.py",
+                    "src/fieldstream/_schema*.py"],
         "exclude": [],
         "tests": ["tests/**/test_strength_schema.py", "tests/**/test_schema_*.py"],
     },
