@@ -58,7 +58,7 @@ SCOPES: dict[str, dict[str, list[str]]] = {
     "patch": {
         "sources": ["src/fieldstream/_patch.py", "src/fieldstream/patch.py"],
         "exclude": [],
-        "tests": ["tests/**/test_patch.py"],
+        "tests": ["tests/**/test_strength_patch.py", "tests/**/test_patch.py"],
     },
 }
 
