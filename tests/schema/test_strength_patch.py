@@ -71,3 +71,13 @@ def test_apply_append_extends_a_string_inside_an_array() -> None:
     assert apply_append(doc, {"op": "append", "path": "/a/1", "value": "z"})["a"] == ["x", "yz"]
     assert apply_append(doc, {"op": "append", "path": "/b/0/0", "value": "q"})["b"] == [["pq"]]
     assert apply_append("ab", {"op": "append", "path": "", "value": "c"}) == "abc"
+
+
+class Counted(BaseModel):
+    n: int
+
+
+def test_a_string_validated_into_a_number_is_replaced_by_the_number() -> None:
+    s = SchemaStream(Counted)
+    ops = PatchBuilder().feed([*s.feed('{"n": "5"}'), *s.close()])
+    assert ops[-1] == {"op": "replace", "path": "/n", "value": 5}
