@@ -508,3 +508,31 @@ def test_partial_while_a_literal_of_an_optional_string_field_is_open(size: int) 
             assert note in (None, "", "x")
     s.close()
     assert s.value == _Recs.model_validate_json(doc)
+
+
+class StrictFields(BaseModel):
+    lax: int
+    n: int = Field(default=0, strict=True)
+    b: bool = Field(default=False, strict=True)
+
+
+@pytest.mark.parametrize("doc", ['{"lax": true}', '{"lax": 1, "n": true}', '{"lax": 1, "n": 2.0}',
+                                 '{"lax": 1, "b": 1}', '{"lax": 1, "n": 3, "b": true}'])
+def test_strict_fields_accept_and_reject_like_pydantic(doc: str) -> None:
+    # a JSON true is an int for a lax field but not for a strict one: no shortcut may skip strictness
+    try:
+        expected: Any = StrictFields.model_validate_json(doc).model_dump()
+    except ValidationError:
+        expected = SchemaError
+    for chunks in chunkings(doc):
+        s = SchemaStream(StrictFields)
+        if expected is SchemaError:
+            with pytest.raises(SchemaError):
+                for c in chunks:
+                    s.feed(c)
+                s.close()
+        else:
+            for c in chunks:
+                s.feed(c)
+            s.close()
+            assert s.value.model_dump() == expected and type(s.value.n) is int
