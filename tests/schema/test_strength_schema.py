@@ -536,3 +536,22 @@ def test_strict_fields_accept_and_reject_like_pydantic(doc: str) -> None:
                 s.feed(c)
             s.close()
             assert s.value.model_dump() == expected and type(s.value.n) is int
+
+
+class Mixed(BaseModel):
+    t: tuple[int, str]
+    v: Annotated[list[int], AfterValidator(lambda x: [i * 10 for i in x])]
+
+
+def test_tuple_members_and_after_validated_lists_stream_member_by_member() -> None:
+    doc = '{"t": [1, "ab"], "v": [1, 2]}'
+    for chunks in chunkings(doc):
+        s = SchemaStream(Mixed)
+        events = [e for c in chunks for e in s.feed(c)] + s.close()
+        done = [(e.path, e.value) for e in events if isinstance(e, FieldDone)]
+        # each tuple member validated by its own type; list members of an after-validated list are
+        # validated one by one, and the validator runs on the whole list
+        assert done == [(("t", 0), 1), (("t", 1), "ab"), (("t",), (1, "ab")),
+                        (("v", 0), 1), (("v", 1), 2), (("v",), [10, 20]), ((), s.value)]
+        assert "".join(e.delta for e in events if isinstance(e, StringDelta) and e.path == ("t", 1)) == "ab"
+        assert s.value == Mixed.model_validate_json(doc)
