@@ -555,3 +555,17 @@ def test_tuple_members_and_after_validated_lists_stream_member_by_member() -> No
                         (("v", 0), 1), (("v", 1), 2), (("v",), [10, 20]), ((), s.value)]
         assert "".join(e.delta for e in events if isinstance(e, StringDelta) and e.path == ("t", 1)) == "ab"
         assert s.value == Mixed.model_validate_json(doc)
+
+
+@pytest.mark.parametrize(("text", "missing"), [
+    ("", [("owner",), ("items",), ("tags",), ("inner",), ("empty",), ("flag",)]),
+    ("   ", [("owner",), ("items",), ("tags",), ("inner",), ("empty",), ("flag",)]),
+    ('{"owner": "Ann", "items": [{"name": "t',
+     [("tags",), ("inner",), ("empty",), ("flag",), ("items", 0, "qty")]),
+])
+def test_a_truncated_document_lists_each_missing_required_field_once(text: str, missing: list[Any]) -> None:
+    s = SchemaStream(Order)
+    s.feed(text)
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert info.value.missing == missing
