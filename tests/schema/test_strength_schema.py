@@ -569,3 +569,14 @@ def test_a_truncated_document_lists_each_missing_required_field_once(text: str, 
     with pytest.raises(SchemaError) as info:
         s.close()
     assert info.value.missing == missing
+
+
+class LaxText(BaseModel):
+    text: str = Field(strict=False)
+
+
+def test_a_str_field_marked_strict_false_still_streams_its_text() -> None:
+    s = SchemaStream(LaxText)
+    events = s.feed('{"text": "once upon') + s.feed(' a time"}') + s.close()
+    assert [e.delta for e in events if isinstance(e, StringDelta)] == ["once upon", " a time"]
+    assert s.value == LaxText(text="once upon a time")
