@@ -47,7 +47,8 @@ SCOPES: dict[str, dict[str, list[str]]] = {
                     "src/fieldstream/agents/_safe.py", "src/fieldstream/agents/__init__.py"],
         "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_core.py",
                   "tests/**/test_agents_examples.py", "tests/**/test_providers_replay.py",
-                  "tests/**/test_provider_recordings.py", "tests/**/test_agents_openai.py"],
+                  "tests/**/test_provider_recordings.py", "tests/**/test_agents_openai.py",
+                  "tests/**/test_replay_store.py"],  # the replay store (agents/_replay.py)
     },
     "sse": {
         "sources": ["src/fieldstream/agents/_sse.py", "src/fieldstream/agents/_safe.py",
