@@ -220,3 +220,12 @@ def test_event_stream_stops_when_the_client_has_disconnected() -> None:
 
     frames = decode_sse("".join(asyncio.run(main())))
     assert [(n, t) for n, t, _ in frames] == [(1, "stream_start"), (2, "chunk")]
+
+
+def test_a_hook_shows_its_event_and_function_name() -> None:
+    def on_chunk(ctx: Any, chunk: Any) -> None:
+        """Print chunks."""
+
+    h = hook("stream_chunk")(on_chunk)
+    assert repr(h) == "Hook('stream_chunk', on_chunk)"
+    assert (h.__name__, h.__doc__) == ("on_chunk", "Print chunks.")
