@@ -91,16 +91,33 @@ def resolve_scope(root: Path, scope: str, module: str | None = None) -> tuple[li
 
 
 # ------------------------------------------------------------------------------------ equivalents
+_ID_LEN = 12
+
+
+def _is_id(op: str) -> bool:
+    return len(op) == _ID_LEN and all(c in "0123456789abcdef" for c in op)
+
+
 @dataclass(frozen=True)
 class Equivalent:
     file: str
-    line: int
+    line: int | None  # None: any line ("file:*")
     operator: str  # an operator name, a mutant id, or "*"
     reason: str
 
+    def matches(self, m: Mutant) -> bool:
+        """A mutant id matches on any line: the id hashes the file, the operator and the original and
+        mutated line *text*, so an entry written with an id survives edits that move the line. An
+        operator name (or ``*``) matches only on the given line."""
+        if self.file != m.file:
+            return False
+        if _is_id(self.operator):
+            return self.operator == m.id
+        return (self.line is None or self.line == m.line) and self.operator in (m.operator, "*")
+
 
 def load_equivalents(path: Path = EQUIVALENT) -> list[Equivalent]:
-    """``file:line operator reason`` lines; ``#`` starts a comment line."""
+    """``file:line operator reason`` lines; ``#`` starts a comment line; ``line`` may be ``*``."""
     out: list[Equivalent] = []
     if not path.exists():
         return out
@@ -112,15 +129,33 @@ def load_equivalents(path: Path = EQUIVALENT) -> list[Equivalent]:
         if len(parts) < 3 or ":" not in parts[0]:
             raise SetupError(f"{path}:{n}: expected 'file:line operator reason', got {raw!r}")
         file, _, lineno = parts[0].rpartition(":")
-        out.append(Equivalent(file, int(lineno), parts[1], parts[2]))
+        if lineno != "*" and not lineno.isdigit():
+            raise SetupError(f"{path}:{n}: line must be a number or '*', got {lineno!r}")
+        out.append(Equivalent(file, None if lineno == "*" else int(lineno), parts[1], parts[2]))
     return out
 
 
 def equivalent_reason(m: Mutant, equivalents: list[Equivalent]) -> str | None:
     for e in equivalents:
-        if e.file == m.file and e.line == m.line and e.operator in (m.operator, m.id, "*"):
+        if e.matches(m):
             return e.reason
     return None
+
+
+def stale_equivalents(root: Path, equivalents: list[Equivalent]) -> list[Equivalent]:
+    """Entries that match no mutant of the current tree (the file is gone, or the line was edited)."""
+    texts: dict[str, list[Mutant] | None] = {}
+    stale = []
+    for e in equivalents:
+        if e.file not in texts:
+            path = root / e.file
+            texts[e.file] = (list(iter_valid(find_mutants(path.read_text(encoding="utf-8"), e.file),
+                                             path.read_text(encoding="utf-8")))
+                             if path.is_file() else None)
+        mutants = texts[e.file]
+        if mutants is None or not any(e.matches(m) for m in mutants):
+            stale.append(e)
+    return stale
 
 
 # ---------------------------------------------------------------------------------------- running
@@ -356,7 +391,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scope", required=True, choices=[*config.SCOPES, "all"])
+    ap.add_argument("--scope", choices=[*config.SCOPES, "all"])
     ap.add_argument("--budget-minutes", type=float, default=15.0,
                     help="wall-clock budget (for --scope all: split evenly between scopes)")
     ap.add_argument("--jobs", type=int, default=2)
@@ -371,8 +406,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="per-mutant timeout in seconds (default: from the clean run)")
     ap.add_argument("--report", default="docs/mutation-report.md",
                     help="Markdown survivors report; the JSON goes next to it (.json)")
+    ap.add_argument("--check-equivalents", action="store_true",
+                    help="list the entries of mutation/equivalent.txt that match no mutant, then exit")
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.check_equivalents:
+        try:
+            stale = stale_equivalents(args.root, load_equivalents())
+        except SetupError as exc:
+            print(f"mutation: {exc}", file=sys.stderr)
+            return 2
+        for e in stale:
+            print(f"stale: {e.file}:{'*' if e.line is None else e.line} {e.operator} {e.reason[:60]}")
+        print(f"{len(stale)} stale entries")
+        return 1 if stale else 0
+    if args.scope is None:
+        ap.error("--scope is required")
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C (temporary copies, test runs)
     scopes = list(config.SCOPES) if args.scope == "all" else [args.scope]
     budget = args.budget_minutes * 60 / len(scopes)

@@ -103,3 +103,20 @@ def test_scopes_of_the_config_resolve_to_existing_sources_and_tests() -> None:
         sources, tests = mrun.resolve_scope(mrun.ROOT, scope)
         assert sources and tests
         assert all((mrun.ROOT / p).is_file() for p in sources + tests)
+
+
+def test_an_equivalent_entry_by_id_still_matches_after_the_line_moves(tmp_path: Path) -> None:
+    [m] = [m for m in find_mutants(TOY, "src/toy.py") if m.operator == "augassign" and "-=" in m.mutated_line]
+    moved = "# a new first line\n" + TOY
+    [m2] = [x for x in find_mutants(moved, "src/toy.py") if x.id == m.id]
+    assert m2.line == m.line + 1
+    eq = tmp_path / "equivalent.txt"
+    eq.write_text(f"src/toy.py:{m.line} {m.id} the reason\nsrc/toy.py:{m.line} augassign by name\n"
+                  "src/gone.py:3 * a file that no longer exists\n")
+    entries = mrun.load_equivalents(eq)
+    assert mrun.equivalent_reason(m2, entries[:1]) == "the reason"  # the id matches on the new line
+    assert mrun.equivalent_reason(m2, entries[1:2]) is None  # an operator name only on its line
+    root = tmp_path / "proj"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "toy.py").write_text(moved)
+    assert [e.file for e in mrun.stale_equivalents(root, entries)] == ["src/toy.py", "src/gone.py"]

@@ -13,6 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from support.doc_blocks import check_output
+from support.doc_blocks import python_blocks as doc_blocks
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
@@ -92,8 +95,11 @@ def test_docs_agents_python_blocks_run(index: int, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("FIELDSTREAM_MODEL", "offline:pace=0")
     block = python_blocks((ROOT / "docs" / "agents.md").read_text())[index]
     ns: dict[str, Any] = {"__name__": "docs"}
+    capsys.readouterr()
     exec(compile(block, f"docs/agents.md#{index}", "exec"), ns)
     out = capsys.readouterr().out
+    page = (ROOT / "docs" / "agents.md").read_text()
+    check_output(f"docs/agents.md block {index}", doc_blocks(page)[index], out)
     if "Scorer" in block:
         assert out == "rejected: ('score',) partial: {}\nscore=7\n"
     if "StoryAgent" in block and "print(f" in block:

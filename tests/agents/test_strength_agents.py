@@ -20,8 +20,18 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from fieldstream.agents import Agent, AgentContext, ModelError, OfflineModel, hook
-from fieldstream.agents.sse import event_stream
+from fieldstream.agents import (
+    Agent,
+    AgentContext,
+    AgentError,
+    Field,
+    ModelError,
+    OfflineModel,
+    OutputValidationError,
+    RunError,
+    hook,
+)
+from fieldstream.agents.sse import encode_event, event_stream
 from support.web import decode_sse
 
 
@@ -156,3 +166,66 @@ def test_sse_error_frame_gets_the_next_id_and_no_undocumented_frame_leaks(script
     assert type_ == "error"
     assert n == (frames[-2][0] + 1 if len(frames) > 1 else 1)
     assert data["type"] in ("ModelError", "OutputValidationError")
+
+
+# ------------------------------------------------------------------ the error frame's public message
+@pytest.mark.parametrize(("exc", "expected"), [
+    (OutputValidationError("x", call_type="think", errors=[], text="secret"),
+     {"type": "OutputValidationError",
+      "message": "the think output did not match the schema, even after retries"}),
+    (OutputValidationError("x", call_type="final_result", errors=[], text="secret"),
+     {"type": "OutputValidationError",
+      "message": "the final_result output did not match the schema, even after retries"}),
+    (OutputValidationError("x", call_type="http://user:pw@host", errors=[], text="secret"),
+     {"type": "OutputValidationError",
+      "message": "the model output did not match the schema, even after retries"}),
+    (ModelError("http://user:pw@host/v1 said no", status=599),
+     {"type": "ModelError", "message": "the model provider failed (HTTP 599)"}),
+    (ModelError("x", status=100), {"type": "ModelError", "message": "the model provider failed (HTTP 100)"}),
+    (ModelError("x", status=600), {"type": "ModelError", "message": "the model provider failed"}),
+    (ModelError("x", status=99), {"type": "ModelError", "message": "the model provider failed"}),
+    (AgentError("http://user:pw@host"), {"type": "AgentError", "message": "the agent run failed"}),
+])
+def test_error_frames_carry_only_the_fixed_public_message(exc: BaseException,
+                                                          expected: dict[str, str]) -> None:
+    frame = encode_event(7, RunError(exc, "think"))
+    assert decode_sse(frame) == [(7, "error", expected)]
+
+
+# ------------------------------------------------------------------ non-finite floats in frame data
+def test_a_non_finite_float_becomes_null_and_everything_else_is_kept() -> None:
+    value = {"a": [1.5, float("inf"), "caf\u00e9", None, True, 3], "b": (float("nan"), {"c": "\U0001f600"}),
+             "d": -float("inf")}
+    frame = encode_event(1, Field("final_result", ("x",), value))
+    assert frame.isascii()  # the fallback path escapes non-ASCII text like the normal one
+    [(n, type_, data)] = decode_sse(frame)
+    assert (n, type_) == (1, "field")
+    assert data["value"] == {"a": [1.5, None, "caf\u00e9", None, True, 3], "b": [None, {"c": "\U0001f600"}],
+                             "d": None}
+
+
+# ------------------------------------------------------------------ client disconnect
+def test_event_stream_stops_when_the_client_has_disconnected() -> None:
+    class Request:  # a Starlette Request stand-in: disconnects after two frames
+        def __init__(self) -> None:
+            self.polls = 0
+
+        async def is_disconnected(self) -> bool:
+            self.polls += 1
+            return self.polls > 2
+
+    async def main() -> list[str]:
+        agent = Agent(name="S", output_schema=Story, model=OfflineModel(pace=0, script=[THINK, GOOD]))
+        return [f async for f in event_stream(agent, "x", request=Request())]
+
+    frames = decode_sse("".join(asyncio.run(main())))
+    assert [(n, t) for n, t, _ in frames] == [(1, "stream_start"), (2, "chunk")]
+
+
+def test_a_hook_shows_its_event_and_function_name() -> None:
+    def on_chunk(ctx: Any, chunk: Any) -> None:
+        """Print chunks."""
+
+    h = hook("stream_chunk")(on_chunk)
+    assert repr(h) == "Hook('stream_chunk', on_chunk)"
+    assert (h.__name__, h.__doc__) == ("on_chunk", "Print chunks.")

@@ -263,12 +263,16 @@ def test_the_docstring_example_runs_and_prints_what_it_says() -> None:
     assert printed == ["pass", "n/a", "fail NaN"]
 
 
-def test_docs_page_blocks_run() -> None:
+def test_docs_page_blocks_run_and_print_what_the_page_says(capsys: pytest.CaptureFixture[str]) -> None:
+    from support.doc_blocks import check_output, python_blocks
+
     page = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+    blocks = python_blocks(page)
     assert blocks
-    for block in blocks:
-        exec(block, {"__name__": "docs_conformance"})
+    for k, block in enumerate(blocks):
+        capsys.readouterr()
+        exec(block.code, {"__name__": "docs_conformance"})
+        check_output(f"docs/conformance.md block {k}", block, capsys.readouterr().out)
 
 
 # ----------------------------------------------------------------------------------- oracle and corpus

@@ -226,7 +226,7 @@ def test_every_prefix_is_accepted_by_feed_and_rejected_by_close_unless_complete(
     case: tuple[Any, str], rnd: random.Random
 ) -> None:
     _, text = case
-    _check_prefixes(text[:300], rnd) if len(text) <= 300 else _check_prefixes(text[:120], rnd)
+    _check_prefixes(text if len(text) <= 160 else text[:120], rnd)  # every prefix: quadratic
 
 
 @pytest.mark.parametrize("text", ["123", "-0.5e+10", "true", "[1, 2.5e3, null]", '"ab\\u00e9"', " 7 \n"])

@@ -136,7 +136,13 @@ def test_an_error_names_its_document_and_its_position_in_the_stream(values: list
         assert err is not None, name
         assert (err.kind, err.pos, err.document) == (kind, len(prefix) + single.value.pos, index), name
         good = expected(values)  # the good documents' events came first, all of them when fed
-        assert got[:len(good)] == good[:len(got)], name  # char by char (a failing feed() returns none)
+        # a failing feed() returns no events, so what came before it is a prefix of the good events;
+        # its last one may be the first part of a string delta whose rest was in the failing chunk
+        n = min(len(got), len(good))
+        if n:
+            assert got[:n - 1] == good[:n - 1], name
+            g, e = got[n - 1], good[n - 1]
+            assert g == e or (g[0] == e[0] == "delta" and g[1] == e[1] and e[2].startswith(g[2])), name
         assert name != "single" or len(got) >= len(good)
         assert f"document {index}" in str(err)
 

@@ -259,3 +259,15 @@ def test_aiter_events_yields_the_events_of_close_too(text: str) -> None:
     got = asyncio.run(collect())
     assert got == list(iter_events(list(text)))
     assert got[-1].value == json.loads(text)
+
+
+def test_skipped_prose_of_a_lenient_stream_is_outside_the_document() -> None:
+    from fieldstream import Skipped
+    from fieldstream.schema import SchemaStream
+
+    s = SchemaStream(dict, lenient=True)
+    events = [*s.feed('Sure! ```json\n{"a": 1}\n``` done'), *s.close()]
+    skipped = [e for e in events if isinstance(e, Skipped)]
+    assert skipped and "".join(e.text for e in skipped).startswith("Sure! ```json")
+    assert {(e.path, e.dotted) for e in skipped} == {((), "")}
+    assert s.value == {"a": 1}

@@ -508,3 +508,75 @@ def test_partial_while_a_literal_of_an_optional_string_field_is_open(size: int) 
             assert note in (None, "", "x")
     s.close()
     assert s.value == _Recs.model_validate_json(doc)
+
+
+class StrictFields(BaseModel):
+    lax: int
+    n: int = Field(default=0, strict=True)
+    b: bool = Field(default=False, strict=True)
+
+
+@pytest.mark.parametrize("doc", ['{"lax": true}', '{"lax": 1, "n": true}', '{"lax": 1, "n": 2.0}',
+                                 '{"lax": 1, "b": 1}', '{"lax": 1, "n": 3, "b": true}'])
+def test_strict_fields_accept_and_reject_like_pydantic(doc: str) -> None:
+    # a JSON true is an int for a lax field but not for a strict one: no shortcut may skip strictness
+    try:
+        expected: Any = StrictFields.model_validate_json(doc).model_dump()
+    except ValidationError:
+        expected = SchemaError
+    for chunks in chunkings(doc):
+        s = SchemaStream(StrictFields)
+        if expected is SchemaError:
+            with pytest.raises(SchemaError):
+                for c in chunks:
+                    s.feed(c)
+                s.close()
+        else:
+            for c in chunks:
+                s.feed(c)
+            s.close()
+            assert s.value.model_dump() == expected and type(s.value.n) is int
+
+
+class Mixed(BaseModel):
+    t: tuple[int, str]
+    v: Annotated[list[int], AfterValidator(lambda x: [i * 10 for i in x])]
+
+
+def test_tuple_members_and_after_validated_lists_stream_member_by_member() -> None:
+    doc = '{"t": [1, "ab"], "v": [1, 2]}'
+    for chunks in chunkings(doc):
+        s = SchemaStream(Mixed)
+        events = [e for c in chunks for e in s.feed(c)] + s.close()
+        done = [(e.path, e.value) for e in events if isinstance(e, FieldDone)]
+        # each tuple member validated by its own type; list members of an after-validated list are
+        # validated one by one, and the validator runs on the whole list
+        assert done == [(("t", 0), 1), (("t", 1), "ab"), (("t",), (1, "ab")),
+                        (("v", 0), 1), (("v", 1), 2), (("v",), [10, 20]), ((), s.value)]
+        assert "".join(e.delta for e in events if isinstance(e, StringDelta) and e.path == ("t", 1)) == "ab"
+        assert s.value == Mixed.model_validate_json(doc)
+
+
+@pytest.mark.parametrize(("text", "missing"), [
+    ("", [("owner",), ("items",), ("tags",), ("inner",), ("empty",), ("flag",)]),
+    ("   ", [("owner",), ("items",), ("tags",), ("inner",), ("empty",), ("flag",)]),
+    ('{"owner": "Ann", "items": [{"name": "t',
+     [("tags",), ("inner",), ("empty",), ("flag",), ("items", 0, "qty")]),
+])
+def test_a_truncated_document_lists_each_missing_required_field_once(text: str, missing: list[Any]) -> None:
+    s = SchemaStream(Order)
+    s.feed(text)
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert info.value.missing == missing
+
+
+class LaxText(BaseModel):
+    text: str = Field(strict=False)
+
+
+def test_a_str_field_marked_strict_false_still_streams_its_text() -> None:
+    s = SchemaStream(LaxText)
+    events = s.feed('{"text": "once upon') + s.feed(' a time"}') + s.close()
+    assert [e.delta for e in events if isinstance(e, StringDelta)] == ["once upon", " a time"]
+    assert s.value == LaxText(text="once upon a time")

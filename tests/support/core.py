@@ -22,6 +22,7 @@ import dataclasses
 import itertools
 import json
 import random
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -362,11 +363,21 @@ SCALARS = (
     | _text()
 )
 
-JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
-    SCALARS,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text(6), children, max_size=5),
-    max_leaves=20,
-)
+# Keys: mostly short identifiers (what model output looks like), sometimes any text.
+_KEYS = st.from_regex(r"[a-z_][a-z0-9_]{0,9}", fullmatch=True) | _text(6)
+
+
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return (st.lists(children, min_size=1, max_size=6)
+            | st.dictionaries(_KEYS, children, min_size=1, max_size=6))
+
+
+# Empty containers are leaves, one leaf in seven: a document made only of empty containers has no
+# comma, colon or scalar for a bug to hide behind, so they must not dominate.
+_LEAVES = SCALARS | st.builds(list) | st.builds(dict)
+JSON_VALUES: st.SearchStrategy[Any] = st.recursive(_LEAVES, _containers, max_leaves=30)
+# A whole document: a non-empty array or object (what a model is asked for) two times in three.
+DOCUMENTS: st.SearchStrategy[Any] = _containers(JSON_VALUES) | JSON_VALUES
 
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -436,7 +447,7 @@ def serialize(value: Any, rnd: random.Random, *, ensure_ascii: bool = False, ws:
 @st.composite
 def json_texts(draw: Callable[..., Any]) -> tuple[Any, str]:
     """(value, a text of it with random whitespace/escapes); json.loads(text) is the oracle value."""
-    value = draw(JSON_VALUES)
+    value = draw(DOCUMENTS)
     rnd = draw(st.randoms(use_true_random=False))
     text = serialize(value, rnd, ensure_ascii=draw(st.booleans()), ws=draw(st.sampled_from([0.0, 0.3, 0.8])))
     return value, text
@@ -444,22 +455,71 @@ def json_texts(draw: Callable[..., Any]) -> tuple[Any, str]:
 
 MUTATION_ALPHABET = [*'{}[]:,"\\ \n\t0123456789-+.eEtrufalsn/xu', "\x00", "\x1f", "é", "😀", "\ud83d"]
 
+# One JSON token (a string with its escapes, a number, a literal, one punctuation character, a run
+# of whitespace), or any other single character: the pieces a corruption works on.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|-?[0-9][0-9.eE+-]*|[a-z]+|[ \t\n\r]+|.', re.DOTALL)
+_OTHER_BRACKET = {"[": "{", "{": "[", "]": "}", "}": "]"}
+CORRUPTIONS = ("delete", "duplicate", "swap", "bracket", "trailing_comma", "truncate", "noise")
+
+
+def _noise(text: str, rnd: random.Random) -> str:
+    """One character-level edit: insert, delete or replace one character, or swap two neighbours."""
+    op = rnd.choice(["insert", "delete", "replace", "swap"])
+    i = rnd.randint(0, len(text))
+    if op == "insert":
+        return text[:i] + rnd.choice(MUTATION_ALPHABET) + text[i:]
+    if op == "delete" and text:
+        return text[:i] + text[i + 1:]
+    if op == "replace" and i < len(text):
+        return text[:i] + rnd.choice(MUTATION_ALPHABET) + text[i + 1:]
+    if op == "swap" and i + 1 < len(text):
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    return text
+
+
+def corrupt(text: str, rnd: random.Random, op: str | None = None) -> str:
+    """One corruption of a (valid) document, at the level of its tokens, so that everything around
+    the broken spot stays valid: delete, duplicate or swap (with its next non-blank neighbour) one
+    token; swap the kind of one bracket (``[1}``, ``{"a":1]``); insert a trailing comma before a
+    closer (``[1,]``, ``{"a":1,}``); truncate anywhere (inside a token too); or, one time in seven,
+    a character-level edit with JSON-ish noise. ``op`` picks one of :data:`CORRUPTIONS`.
+    """
+    op = op or rnd.choice(CORRUPTIONS)
+    toks = _TOKENS.findall(text)
+    solid = [k for k, t in enumerate(toks) if not t.isspace()]
+    if not solid or op == "noise":
+        return _noise(text, rnd)
+    if op == "truncate":
+        return text[:rnd.randint(0, len(text) - 1)]
+    if op == "bracket" or op == "trailing_comma":
+        closers = [k for k in solid if toks[k] in "]}"]
+        brackets = [k for k in solid if toks[k] in "[]{}"]
+        if op == "bracket" and brackets:
+            k = rnd.choice(brackets)
+            toks[k] = _OTHER_BRACKET[toks[k]]
+            return "".join(toks)
+        if op == "trailing_comma" and closers:
+            k = rnd.choice(closers)
+            toks[k] = "," + toks[k]
+            return "".join(toks)
+        op = "delete"  # a document without brackets: fall back to a token edit
+    k = rnd.choice(solid)
+    if op == "delete":
+        toks[k] = ""
+    elif op == "duplicate":
+        toks[k] = toks[k] * 2
+    else:  # swap with the next non-blank token (or the previous one for the last)
+        at = solid.index(k)
+        j = solid[at + 1] if at + 1 < len(solid) else solid[at - 1] if at else k
+        toks[k], toks[j] = toks[j], toks[k]
+    return "".join(toks)
+
 
 def mutate(text: str, rnd: random.Random) -> str:
-    """Random insertions, deletions, replacements, or a truncation."""
-    for _ in range(rnd.randint(1, 3)):
-        op = rnd.choice(["insert", "delete", "replace", "truncate", "swap"])
-        i = rnd.randint(0, len(text))
-        if op == "insert":
-            text = text[:i] + rnd.choice(MUTATION_ALPHABET) + text[i:]
-        elif op == "delete" and text:
-            text = text[:i] + text[i + 1:]
-        elif op == "replace" and i < len(text):
-            text = text[:i] + rnd.choice(MUTATION_ALPHABET) + text[i + 1:]
-        elif op == "truncate":
-            text = text[:i]
-        elif op == "swap" and i + 1 < len(text):
-            text = text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    """A corrupted copy of ``text``: one :func:`corrupt` edit, two one time in four."""
+    text = corrupt(text, rnd)
+    if rnd.random() < 0.25:
+        text = corrupt(text, rnd)
     return text
 
 

@@ -15,8 +15,9 @@ needs ``pydantic``.
   multibyte UTF-8 sequences).
 * :func:`llm_deltas`: token-like deltas, as a language model streams them.
 * :func:`model_instances`: valid instances of a Pydantic model, dumped to JSON text.
-* :func:`mutations`: a text with random insertions, deletions, replacements or truncation (mostly
-  invalid JSON: for checking that errors are clean).
+* :func:`mutations`: a document corrupted in one or two places (a token deleted, duplicated or
+  swapped, a bracket of the other kind, a trailing comma, a truncation, character noise): mostly
+  invalid JSON, for checking that errors are clean.
 
 Example: testing your own renderer (a consumer of fieldstream events) for chunking invariance::
 
@@ -96,12 +97,16 @@ def json_values(*, max_leaves: int = 30, lone_surrogates: bool = False) -> Searc
     recursive(...)
     """
     strings = _strings(lone_surrogates)
-    leaves = st.one_of(st.none(), st.booleans(), _NUMBERS, strings)
+    keys = st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,9}", fullmatch=True), strings)
+    # Empty containers are leaves, one leaf in seven: a document made only of empty containers has
+    # no comma, colon or scalar for a bug to hide behind. Containers themselves are never empty.
+    leaves = st.one_of(st.none(), st.booleans(), _NUMBERS, strings, strings, _NUMBERS,
+                       st.one_of(st.builds(list), st.builds(dict)))
     return st.recursive(
         leaves,
         lambda children: st.one_of(
-            st.lists(children, max_size=6),
-            st.dictionaries(strings, children, max_size=6),
+            st.lists(children, min_size=1, max_size=6),
+            st.dictionaries(keys, children, min_size=1, max_size=6),
         ),
         max_leaves=max_leaves,
     )
@@ -358,37 +363,74 @@ def model_instances(model: type[BaseModel]) -> SearchStrategy[str]:
 
 
 _NOISE = '{}[]:,"\\ \n\t0123456789-+.eEtrufalsn\x00\x1f\u00e9\U0001f600\ud800'
+# One JSON token (a string with its escapes, a number, a literal, one punctuation character, a run
+# of whitespace), or any other single character: the pieces a corruption works on.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|-?[0-9][0-9.eE+-]*|[a-z]+|[ \t\n\r]+|.', re.DOTALL)
+_OTHER_BRACKET = {"[": "{", "{": "[", "]": "}", "}": "]"}
+_CORRUPTIONS = ("delete", "duplicate", "swap", "bracket", "trailing_comma", "truncate", "noise")
+
+
+def _noise(draw: st.DrawFn, out: str) -> str:
+    op = draw(st.sampled_from(("insert", "delete", "replace", "swap")))
+    n = len(out)
+    if op == "insert" or n == 0:
+        at = draw(st.integers(min_value=0, max_value=n))
+        noise = draw(st.text(alphabet=st.sampled_from(_NOISE), min_size=1, max_size=3))
+        return out[:at] + noise + out[at:]
+    at = draw(st.integers(min_value=0, max_value=n - 1))
+    if op == "delete":
+        length = draw(st.integers(min_value=1, max_value=min(4, n - at)))
+        return out[:at] + out[at + length:]
+    if op == "replace":
+        return out[:at] + draw(st.sampled_from(_NOISE)) + out[at + 1:]
+    at = min(at, max(0, n - 2))  # swap two neighbours
+    return out[:at] + out[at + 1:at + 2] + out[at:at + 1] + out[at + 2:]
+
+
+def _corrupt(draw: st.DrawFn, out: str) -> str:
+    op = draw(st.sampled_from(_CORRUPTIONS))
+    toks = _TOKENS.findall(out)
+    solid = [k for k, t in enumerate(toks) if not t.isspace()]
+    if not solid or op == "noise":
+        return _noise(draw, out)
+    if op == "truncate":
+        return out[:draw(st.integers(min_value=0, max_value=len(out) - 1))]
+    if op in ("bracket", "trailing_comma"):
+        wanted = "[]{}" if op == "bracket" else "]}"
+        targets = [k for k in solid if toks[k] in wanted]
+        if targets:
+            k = draw(st.sampled_from(targets))
+            toks[k] = _OTHER_BRACKET[toks[k]] if op == "bracket" else "," + toks[k]
+            return "".join(toks)
+        op = "delete"  # no bracket in the text: a token edit instead
+    at = draw(st.integers(min_value=0, max_value=len(solid) - 1))
+    k = solid[at]
+    if op == "delete":
+        toks[k] = ""
+    elif op == "duplicate":
+        toks[k] = toks[k] * 2
+    else:  # swap with the next non-blank token (the previous one for the last)
+        j = solid[at + 1] if at + 1 < len(solid) else solid[at - 1] if at else k
+        toks[k], toks[j] = toks[j], toks[k]
+    return "".join(toks)
 
 
 @st.composite
 def _mutate(draw: st.DrawFn, text: str) -> str:
     out = text
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        op = draw(st.sampled_from(("insert", "delete", "replace", "truncate", "swap")))
-        n = len(out)
-        if op == "insert" or n == 0:
-            at = draw(st.integers(min_value=0, max_value=n))
-            noise = draw(st.text(alphabet=st.sampled_from(_NOISE), min_size=1, max_size=3))
-            out = out[:at] + noise + out[at:]
-        elif op == "delete":
-            at = draw(st.integers(min_value=0, max_value=n - 1))
-            length = draw(st.integers(min_value=1, max_value=min(4, n - at)))
-            out = out[:at] + out[at + length:]
-        elif op == "replace":
-            at = draw(st.integers(min_value=0, max_value=n - 1))
-            out = out[:at] + draw(st.sampled_from(_NOISE)) + out[at + 1:]
-        elif op == "truncate":
-            out = out[:draw(st.integers(min_value=0, max_value=n - 1))]
-        else:  # swap two neighbours
-            at = draw(st.integers(min_value=0, max_value=max(0, n - 2)))
-            out = out[:at] + out[at + 1:at + 2] + out[at:at + 1] + out[at + 2:]
+    for _ in range(draw(st.integers(min_value=1, max_value=2))):
+        out = _corrupt(draw, out)
     return out
 
 
 def mutations(text: str) -> SearchStrategy[str]:
-    """``text`` after 1-3 random edits: insert JSON-ish noise (brackets, quotes, backslashes, digits,
-    literal letters, NUL, control characters, astral characters, a lone surrogate), delete a range,
-    replace a character, swap neighbours, or truncate. Usually invalid JSON, sometimes still valid:
-    compare against an oracle such as ``json.loads`` rather than assuming either.
+    """``text`` after one or two corruptions that keep everything around the broken spot intact:
+    delete, duplicate or swap one JSON token; swap the kind of one bracket (``[1}``); insert a
+    trailing comma before a closer (``[1,]``, ``{"a":1,}``); truncate anywhere; or a character-level
+    edit with JSON-ish noise (brackets, quotes, backslashes, digits, literal letters, NUL, control
+    characters, astral characters, a lone surrogate). Start from a valid document (for example one
+    of :func:`json_texts`) to get texts that are invalid in one place, the way model output usually
+    is. Sometimes the result is still valid: compare against an oracle such as ``json.loads`` rather
+    than assuming either.
     """
     return _mutate(text)
