@@ -242,3 +242,20 @@ def test_serve_with_two_workers_and_redis_resumes_across_processes(redis_url: st
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_resumable_streams_send_keep_alive_comments_while_quiet() -> None:
+    from fastapi import FastAPI
+
+    from fieldstream.agents.sse import KEEPALIVE, mount_runs
+
+    app = FastAPI()
+    manager = RunManager(MemoryStore())
+    mount_runs(app, manager, lambda: scripted_agent(pace=0.03), keepalive=0.01)
+    with serve(app) as url:
+        resp = httpx.post(f"{url}/api/runs", json={"input": "q"}, timeout=60)
+    asyncio.run(manager.aclose())
+    assert resp.text.count(KEEPALIVE) >= 3  # the comments fell between frames of a slow run
+    frames = decode_sse(resp.text)  # ...and clients do not see them
+    assert [n for n, _, _ in frames] == list(range(1, len(frames) + 1))
+    assert frames[0][1] == "run" and frames[-1][1] == "result"

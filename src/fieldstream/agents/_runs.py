@@ -46,7 +46,7 @@ from ._replay import (
     RunStatus,
     UnknownRunError,
 )
-from ._sse import _FRAMED, _dumps
+from ._sse import _FRAMED, KEEPALIVE_SECONDS, SEND_TIMEOUT_SECONDS, _dumps
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._agent import Agent
@@ -355,21 +355,30 @@ def _lookup_error(exc: Exception) -> Any:
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _stream(frames: AsyncIterator[str], headers: dict[str, str]) -> Any:
+def _stream(frames: AsyncIterator[str], headers: dict[str, str], keepalive: float | None,
+            send_timeout: float | None) -> Any:
     from ._sse import _response_class
 
-    return _response_class()(frames, media_type="text/event-stream", headers={**_SSE_HEADERS, **headers})
+    resp = _response_class()(frames, media_type="text/event-stream", headers={**_SSE_HEADERS, **headers})
+    # the same guarantees as sse_response: ': keep-alive' comments while quiet, and a client that
+    # stops reading is dropped after send_timeout (only the connection: the run keeps going for its
+    # grace period, and the client can resume)
+    resp.keepalive = keepalive
+    resp.send_timeout = send_timeout
+    return resp
 
 
 def mount_runs(app: Any, manager: RunManager, agent_factory: Callable[[], Agent], *,
                prefix: str = "/api/runs", input_of: Callable[[Any], Any] | None = None,
-               max_body: int = 65_536) -> None:
+               max_body: int = 65_536, keepalive: float | None = KEEPALIVE_SECONDS,
+               send_timeout: float | None = SEND_TIMEOUT_SECONDS) -> None:
     """Add the run routes to a Starlette or FastAPI ``app``.
 
     ``POST {prefix}`` with a JSON body starts ``agent_factory()`` on ``input_of(body)`` (default:
     ``body["input"]``) and streams the run (``text/event-stream``, header ``Fieldstream-Run-Id``,
     first frame ``run``). ``GET {prefix}/{run_id}/events`` resumes after ``Last-Event-ID`` (header)
     or ``?last_event_id=``. Close ``manager`` when the app shuts down (``await manager.aclose()``).
+    ``keepalive`` and ``send_timeout`` (seconds; ``None``: off) work as in :func:`sse_response`.
     """
     from starlette.requests import Request
 
@@ -396,7 +405,7 @@ def mount_runs(app: Any, manager: RunManager, agent_factory: Callable[[], Agent]
             async with aclosing(manager.frames(run_id, 1)) as rest:  # closed with this one
                 async for text in rest:
                     yield text
-        return _stream(frames(), {RUN_ID_HEADER: run_id})
+        return _stream(frames(), {RUN_ID_HEADER: run_id}, keepalive, send_timeout)
 
     async def events(request: Request) -> Any:
         run_id = request.path_params["run_id"]
@@ -411,7 +420,7 @@ def mount_runs(app: Any, manager: RunManager, agent_factory: Callable[[], Agent]
             await manager.check(run_id, after)
         except (UnknownRunError, FutureIdError) as exc:
             return _lookup_error(exc)
-        return _stream(manager.frames(run_id, after), {RUN_ID_HEADER: run_id})
+        return _stream(manager.frames(run_id, after), {RUN_ID_HEADER: run_id}, keepalive, send_timeout)
 
     app.add_route(prefix, start, methods=["POST"])
     app.add_route(prefix + "/{run_id}/events", events, methods=["GET"])
