@@ -114,7 +114,7 @@ TARGETS: dict[str, Target] = {
                checks.check_error_positions),
         Target("schema", "SchemaStream(Model) vs Model.model_validate_json", _schema_cases,
                checks.check_schema, checks.schema_available),
-        Target("agent_sse", "agent SSE adapter: deltas per json_path concatenate to the result's strings",
+        Target("agent_sse", "agent SSE adapter: deltas per path concatenate to the result's strings",
                _sse_cases, _sse_check, _sse_unavailable),
     ]
 }
