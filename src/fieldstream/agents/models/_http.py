@@ -34,7 +34,8 @@ import httpx
 from httpx_sse import EventSource
 
 from ..._errors import ModelError, ProviderError
-from ._items import StreamItem
+from ..base.context import Usage
+from ._items import StreamItem, ToolSpec, text_only
 
 __all__ = ["HTTPModel", "provider_error", "retry_delay"]
 
@@ -146,6 +147,21 @@ class HTTPModel:
 
     def decode(self, events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[StreamItem]:
         raise NotImplementedError
+
+    def request_body(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None, name: str,
+                     tools: list[ToolSpec] | None = None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def stream_items(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None, *,
+                     name: str = "response",
+                     tools: list[ToolSpec] | None = None) -> AsyncIterator[StreamItem]:
+        """Typed items of one answer (see :mod:`fieldstream.agents.models._items`)."""
+        return self.post_stream(self.request_body(messages, schema, name, tools))
+
+    def stream(self, messages: list[dict[str, Any]], schema: dict[str, Any], *,
+               name: str = "response") -> AsyncIterator[str | Usage]:
+        """The answer's text (the :class:`Model` protocol); a refusal or cut answer raises."""
+        return text_only(self.post_stream(self.request_body(list(messages), schema, name)))
 
     def require_key(self) -> str:
         if not self.api_key:

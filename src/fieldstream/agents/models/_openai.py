@@ -43,7 +43,6 @@ from ._items import (
     ToolCallDelta,
     ToolSpec,
     normalise_finish,
-    text_only,
 )
 
 __all__ = ["ChatDecoder", "OpenAIChatModel"]
@@ -239,14 +238,3 @@ class OpenAIChatModel(HTTPModel):
                     yield item
         for item in decoder.end():
             yield item
-
-    def stream_items(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None, *,
-                     name: str = "response",
-                     tools: list[ToolSpec] | None = None) -> AsyncIterator[StreamItem]:
-        """Typed items of one answer (see :mod:`fieldstream.agents.models._items`)."""
-        return self.post_stream(self.request_body(messages, schema, name, tools))
-
-    def stream(self, messages: list[dict[str, Any]], schema: dict[str, Any], *,
-               name: str = "response") -> AsyncIterator[str | Usage]:
-        """The answer's text (the :class:`Model` protocol); a refusal or cut answer raises."""
-        return text_only(self.post_stream(self.request_body(list(messages), schema, name)))
