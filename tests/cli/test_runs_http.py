@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,12 +23,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 import httpx
-import uvicorn
 
 from fieldstream.agents.sse import MemoryStore, RedisStore, RunManager, fold_frames
 from fieldstream.web.app import create_app
 from support.redis_server import redis_server_fixture
 from support.web import STORY, aiter_frames, decode_sse, scripted_agent
+from support.web import serve as web_serve
 
 __all__ = ["redis_server_fixture"]
 
@@ -39,23 +38,8 @@ Frame = tuple[int, str, dict[str, Any]]
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """uvicorn with the app's lifespan (so the run manager is closed) on a free port, in a thread."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(1000):
-            if server.started:
-                break
-            thread.join(0.01)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with web_serve(app, lifespan="on") as url:
+        yield url
 
 
 def app_on(store: Any, pace: float = 0.001, grace: float = 30.0) -> Any:

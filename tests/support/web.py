@@ -55,15 +55,17 @@ def scripted_agent(story: dict[str, Any] | str = STORY, *, pace: float = 0.0,
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL (no slash)."""
+def serve(app: Any, *, lifespan: str = "off") -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL (no slash).
+
+    ``lifespan="on"`` runs the app's startup/shutdown (e.g. to close a run manager)."""
     import uvicorn
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
