@@ -25,9 +25,11 @@ encoding in :mod:`._sse`, the storage in :mod:`._replay`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
+import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
@@ -119,12 +121,32 @@ def _snapshot_data(state_json: str) -> str:
 
 
 class _Run:
-    __slots__ = ("listeners", "seen", "task")
+    """A run this process executes.
+
+    The run's task is only ever cancelled while it waits for the agent's next event (``waiting``):
+    a task cancelled inside a store command (a Redis round trip) can lose its wake-up in the
+    client library and hang for good, holding a pooled connection. So the watchdog and
+    :meth:`RunManager.aclose` set ``stop`` and cancel the task only when it is ``waiting``; a task
+    busy in the store sees ``stop`` as soon as the command returns.
+    """
+
+    __slots__ = ("listeners", "seen", "stop", "stopped", "task", "waiting")
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
         self.listeners = 0
         self.seen = time.monotonic()
+        self.waiting = False  # awaiting the agent's next event: the one point where it may be cancelled
+        self.stop: str | None = None  # "expired" (no listener for the grace period), "closing", "ending"
+        self.stopped = asyncio.Event()  # set with stop: wakes the watchdog
+
+    def halt(self, why: str) -> None:
+        """Stop the run: at once if it waits for the agent, else when its store command returns."""
+        if self.stop is None:
+            self.stop = why
+        self.stopped.set()
+        if self.waiting and self.task is not None:
+            self.task.cancel()
 
 
 class RunManager:
@@ -156,6 +178,8 @@ class RunManager:
         self._runs: dict[str, _Run] = {}
         self._remote: dict[str, int] = {}  # runs owned elsewhere that this process serves -> listeners
         self._presence_task: asyncio.Task[None] | None = None
+        self._watchdogs: set[asyncio.Task[None]] = set()  # never cancelled: they return once their run stops
+        self._closing = asyncio.Event()
 
     # ------------------------------------------------------------------------------------ presence
     def _presence_key(self, run_id: str) -> str | None:
@@ -178,13 +202,13 @@ class RunManager:
     async def _refresh_presence(self) -> None:
         """While this process serves listeners of runs owned elsewhere, keep their presence keys."""
         try:
-            while self._remote:
+            while self._remote and not self._closing.is_set():
                 for run_id in list(self._remote):
                     try:
                         await self._touch(run_id)
                     except Exception:  # a Redis hiccup: the next tick retries
                         log.debug("presence refresh failed for run %s", run_id, exc_info=True)
-                await asyncio.sleep(self.tick)
+                await self._nap(self._closing)
         finally:
             self._presence_task = None
 
@@ -217,27 +241,44 @@ class RunManager:
                 since = 0
                 await self.store.save_snapshot(run_id, n, snap.to_json())
 
-        watchdog = asyncio.create_task(self._watch(run_id, run, asyncio.current_task()))
+        watchdog = asyncio.create_task(self._watch(run_id, run))
+        self._watchdogs.add(watchdog)
+        watchdog.add_done_callback(self._watchdogs.discard)
         events = agent.stream(input)
         final: dict[str, Any] | None = None
+        ended = False  # the agent's stream ended by itself
         try:
             try:
-                async for ev in events:
+                while run.stop is None:
+                    run.waiting = True
+                    try:
+                        ev = await events.__anext__()
+                    except StopAsyncIteration:
+                        ended = True
+                        break
+                    finally:
+                        run.waiting = False
                     if isinstance(ev, StreamStart):
                         call_type = ev.call_type
                     if ev.type in _FRAMED:
                         await put(ev.type, ev.to_json(debug=self.debug) if isinstance(ev, RunError)
                                   else ev.to_json())
             except asyncio.CancelledError:
-                await events.aclose()  # type: ignore[attr-defined]
-                if not watchdog.done():  # cancelled from outside (aclose): leave as is
+                if run.stop is None:  # cancelled from outside: leave as is
                     raise
-                final = {"type": "RunCancelled", "message": f"no listener for {self.grace:g} s"}
+                current = asyncio.current_task()
+                if current is not None and sys.version_info >= (3, 11):
+                    current.uncancel()  # our own cancellation, handled here
             except Exception as exc:  # the run failed: one error frame, logged
                 log.error("agent %r: run %s failed (during %s): %s: %s", getattr(agent, "name", "?"), run_id,
                           call_type or "setup", type(exc).__name__, exc, exc_info=exc)
                 final = RunError(exc, call_type).to_json(debug=self.debug)
-            watchdog.cancel()  # from here on the run ends whoever listens
+            await events.aclose()  # type: ignore[attr-defined]  # the model's stream closes here
+            if run.stop == "closing":  # the process is going away: no error frame, no finish
+                return
+            if run.stop == "expired" and not ended and final is None:
+                final = {"type": "RunCancelled", "message": f"no listener for {self.grace:g} s"}
+            run.halt("ending")  # from here on the run ends whoever listens (waiting is False here)
             if final is not None:
                 await put("error", final)
             await self.store.save_snapshot(run_id, snap.last_id, snap.to_json())
@@ -246,14 +287,25 @@ class RunManager:
             log.error("run %s: the replay store failed: %s: %s", run_id, type(exc).__name__, exc,
                       exc_info=exc)
         finally:
-            watchdog.cancel()
+            run.halt("ending")  # the watchdog returns now
             await events.aclose()  # type: ignore[attr-defined]
             self._runs.pop(run_id, None)
 
-    async def _watch(self, run_id: str, run: _Run, task: asyncio.Task[Any] | None) -> None:
-        """Cancel ``task`` once the run had no listener (here or elsewhere) for ``grace`` seconds."""
+    async def _nap(self, wake: asyncio.Event) -> None:
+        """Sleep one tick, or less if ``wake`` is set."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wake.wait(), self.tick)
+
+    async def _watch(self, run_id: str, run: _Run) -> None:
+        """Stop ``run`` once it had no listener (here or elsewhere) for ``grace`` seconds.
+
+        Never cancelled itself (it may be inside a Redis command): it returns at the first tick after
+        the run stopped.
+        """
         while True:
-            await asyncio.sleep(self.tick)
+            await self._nap(run.stopped)
+            if run.stop is not None:
+                return
             now = time.monotonic()
             try:
                 present = run.listeners > 0 or await self._present_elsewhere(run_id)
@@ -262,9 +314,8 @@ class RunManager:
                 present = True
             if present:
                 run.seen = now
-            elif now - run.seen >= self.grace:
-                if task is not None:
-                    task.cancel()
+            elif now - run.seen >= self.grace and run.stop is None:
+                run.halt("expired")
                 return
 
     async def check(self, run_id: str, last_event_id: int = 0) -> None:
@@ -326,12 +377,14 @@ class RunManager:
 
     async def aclose(self) -> None:
         """Cancel this process's runs (no error frame: the process is going away) and close the store."""
+        self._closing.set()
         tasks = [run.task for run in self._runs.values() if run.task is not None]
-        for task in tasks:
-            task.cancel()
+        for run in list(self._runs.values()):
+            run.halt("closing")
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._presence_task is not None:
-            self._presence_task.cancel()
+        # the watchdogs and the presence refresher return now, or when their Redis command returns
+        await asyncio.gather(*self._watchdogs, *([self._presence_task] if self._presence_task else []),
+                             return_exceptions=True)
         await self.store.close()
 
 
