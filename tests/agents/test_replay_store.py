@@ -8,6 +8,7 @@ a failure in CI). Every Redis test uses its own key prefix, so tests never see e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import random
@@ -505,6 +506,59 @@ async def test_redis_followers_of_many_runs_share_one_listener_connection(redis_
             assert [f.data for f in await task] == [data(1), data(2), data(3)]
     assert all(task.done() for task in followers)  # 100 followers on a pool of 3 connections
     await store.close()
+    await client.aclose()
+
+
+@asynctest
+async def test_redis_callers_cancelled_mid_command_leave_the_store_in_step(redis_url: str) -> None:
+    # A client that hangs up cancels the task that was inside a store command. Cancelled between
+    # sending a command and reading its reply, redis-py has left a connection out of step (the next
+    # command read the previous reply) or hung the task with its pooled connection. With a pool of
+    # two connections, a leak blocks every later command, and a reply out of step breaks the counts.
+    import redis.asyncio as aioredis
+
+    pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=2, timeout=WAIT)
+    client = aioredis.Redis(connection_pool=pool)
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    await store.append("r", "chunk", data(0))
+    sent = [data(0)]
+    for rounds in range(1, 61):
+        if rounds % 2:
+            sent.append(data(rounds))
+        task = asyncio.create_task(store.append("r", "chunk", data(rounds)) if rounds % 2
+                                   else store.last_id("r") if rounds % 4 else store.status("r"))
+        for _ in range(rounds % 6):  # cancel at different points: before sending, after, mid-reply
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        # the cancelled append happened or not (cancelled before it started), but nothing is
+        # half done and every later reply belongs to its own command
+        last = await asyncio.wait_for(store.last_id("r"), WAIT)
+        frames = await asyncio.wait_for(store.read("r", 0), WAIT)
+        assert [f.id for f in frames] == list(range(1, last + 1))
+        got = [f.data for f in frames]
+        assert got == [d for d in sent if d in got] and got[-1] in sent[-2:]
+        assert await asyncio.wait_for(store.status("r"), WAIT) is RunStatus.RUNNING
+    assert len(frames) > 10  # most cancelled appends had started: they ran to their end
+    await store.close()
+    await client.aclose()
+
+
+@asynctest
+async def test_redis_close_wakes_a_blocked_listener_and_fails_its_followers(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=None)  # the listener blocks 30 s
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    await store.append("r", "chunk", data(0))
+    follower = asyncio.create_task(collect(store, "r", 1))
+    await asyncio.sleep(0.1)  # the follower waits on the listener's XREAD BLOCK
+    await asyncio.wait_for(store.close(), WAIT)  # well before the XREAD's 30 s
+    with pytest.raises(fieldstream.UsageError, match="closed"):
+        await asyncio.wait_for(follower, WAIT)
+    # its connection went back to the pool, not killed mid-command: the client still works
+    assert await client.ping()
     await client.aclose()
 
 

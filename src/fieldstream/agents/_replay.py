@@ -46,14 +46,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from itertools import islice
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from .._errors import AgentError, UsageError
 
@@ -397,6 +398,24 @@ def _frames(entries: Sequence[Any]) -> list[Frame]:
     return out
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _shielded(method: Callable[_P, Coroutine[Any, Any, _T]]) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """Run a Redis command to its end even when the caller is cancelled (a client hung up).
+
+    redis-py has a long history of bugs when a task is cancelled between sending a command and
+    reading its reply (a connection left out of step, a lost wake-up that hangs the task and keeps its
+    pooled connection). Shielded, the command runs in its own task and returns its connection to the
+    pool; only the caller stops waiting.
+    """
+    @functools.wraps(method)
+    async def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return await asyncio.shield(method(*args, **kwargs))
+    return run
+
+
 class _Watch:
     __slots__ = ("afters", "error", "event", "finished", "frames")
 
@@ -478,9 +497,11 @@ class RedisStore(_Base):
     def _ms(seconds: float) -> int:
         return max(1, round(seconds * 1000))
 
+    @_shielded
     async def _unknown(self, run_id: str) -> UnknownRunError:
         return UnknownRunError(run_id, expired=bool(await self._client.exists(self._keys(run_id)[2])))
 
+    @_shielded
     async def append(self, run_id: str, type: str, data: str) -> int:
         """Store one frame and return its id (the run is created by its first frame)."""
         idle = self._ms(self.idle_ttl)
@@ -491,6 +512,7 @@ class RedisStore(_Base):
             raise RunFinishedError(run_id)
         return n
 
+    @_shielded
     async def _state(self, run_id: str, after: int) -> tuple[list[Frame], bool, int]:
         stream, meta, _ = self._keys(run_id)
         async with self._client.pipeline(transaction=True) as pipe:
@@ -570,7 +592,8 @@ class RedisStore(_Base):
     async def _kick(self) -> None:
         """Interrupt the listener's XREAD until it has rebuilt its stream list (``_dirty`` cleared)."""
         while self._dirty and self._listener is not None and not self._listener.done():
-            if self._listener_id is not None and await self._client.client_unblock(self._listener_id):
+            if self._listener_id is not None and await asyncio.shield(
+                    self._client.client_unblock(self._listener_id)):
                 return
             await asyncio.sleep(0.001)  # the listener is between two XREADs: it rebuilds or blocks soon
 
@@ -587,7 +610,7 @@ class RedisStore(_Base):
             self._listener_id = int(await conn.client_id())
             # redis-py 8 gives connections a 5 s read timeout unless told otherwise: stay below it
             block = self._block_ms(getattr(conn.connection, "socket_timeout", None))
-            while self._watches:
+            while self._watches and not self._closed:
                 self._dirty = False
                 streams = {key: f"{min(w.afters)}-0" for key, w in self._watches.items()}
                 reply = await conn.xread(streams, count=self.batch, block=block)
@@ -600,19 +623,24 @@ class RedisStore(_Base):
                         watch.finished = len(watch.frames) < len(entries)  # the end marker came
                         watch.event.set()
             self._retire()  # no await between the last check of _watches and this: no watch is lost
+            if self._closed:
+                self._fail_watches(UsageError("the replay store is closed"))
         except BaseException as exc:  # Redis failed, or close(): the waiting followers raise it
             self._retire()
             error: BaseException = exc
             if isinstance(exc, asyncio.CancelledError):
                 error = UsageError("the replay store is closed")
-            for watch in self._watches.values():
-                watch.error = error
-                watch.event.set()
-            self._watches.clear()
+            self._fail_watches(error)
             if not isinstance(exc, Exception):
                 raise
         finally:
             await conn.aclose()
+
+    def _fail_watches(self, error: BaseException) -> None:
+        for watch in self._watches.values():
+            watch.error = error
+            watch.event.set()
+        self._watches.clear()
 
     def _retire(self) -> None:
         """Forget this listener at once, so that the next ``_watch`` starts a new one."""
@@ -620,6 +648,7 @@ class RedisStore(_Base):
             self._listener = None
             self._listener_id = None
 
+    @_shielded
     async def finish(self, run_id: str) -> None:
         """Mark the run finished (idempotent); it is kept ``ttl`` seconds from now."""
         ttl = self._ms(self.ttl)
@@ -628,6 +657,7 @@ class RedisStore(_Base):
         if done < 0:
             raise await self._unknown(run_id)
 
+    @_shielded
     async def status(self, run_id: str) -> RunStatus | None:
         _, meta, tomb = self._keys(run_id)
         async with self._client.pipeline(transaction=True) as pipe:
@@ -638,6 +668,7 @@ class RedisStore(_Base):
             return RunStatus(_text(status))
         return RunStatus.EXPIRED if expired else None
 
+    @_shielded
     async def oldest_id(self, run_id: str) -> int:
         """The id of the oldest kept frame (``last_id + 1`` when none is kept)."""
         stream, meta, _ = self._keys(run_id)
@@ -650,16 +681,19 @@ class RedisStore(_Base):
         frames = _frames(entries)
         return frames[0].id if frames else int(last) + 1
 
+    @_shielded
     async def last_id(self, run_id: str) -> int:
         last = await self._client.hget(self._keys(run_id)[1], "last")
         if last is None:
             raise await self._unknown(run_id)
         return int(last)
 
+    @_shielded
     async def save_snapshot(self, run_id: str, upto: int, data: str) -> None:
         if not int(await self._save_snapshot(keys=self._keys(run_id), args=[upto, data])):
             raise await self._unknown(run_id)
 
+    @_shielded
     async def load_snapshot(self, run_id: str) -> tuple[int, str] | None:
         meta = self._keys(run_id)[1]
         status, upto, data = await self._client.hmget(meta, "status", "snap_upto", "snap")
@@ -670,9 +704,24 @@ class RedisStore(_Base):
         return int(upto), _text(data)
 
     async def close(self) -> None:
-        """Stop the listener (waiting followers raise :class:`UsageError`); close an owned client."""
+        """Stop the listener (waiting followers raise :class:`UsageError`); close an owned client.
+
+        The listener is woken with ``CLIENT UNBLOCK`` and returns by itself (cancelling a task inside
+        a Redis command is what the store avoids); it is cancelled only if it has not returned
+        within 5 seconds (Redis unreachable).
+        """
         self._closed = True
-        for task in (self._kicker, self._listener):
+        listener, kicker = self._listener, self._kicker
+        deadline = time.monotonic() + 5.0
+        while listener is not None and not listener.done() and time.monotonic() < deadline:
+            try:
+                if self._listener_id is not None:
+                    await asyncio.wait_for(asyncio.shield(self._client.client_unblock(self._listener_id)),
+                                           max(0.01, deadline - time.monotonic()))
+            except Exception:  # Redis unreachable: the listener fails by itself, or is cancelled below
+                pass
+            await asyncio.wait({listener}, timeout=0.01)  # between two XREADs it sees _closed itself
+        for task in (kicker, listener):
             if task is not None and not task.done():
                 task.cancel()
                 try:
