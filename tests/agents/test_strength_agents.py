@@ -15,23 +15,32 @@ All runs use the scripted offline model (no network, no timing assumptions).
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+from fieldstream import TruncatedOutputError
 from fieldstream.agents import (
     Agent,
     AgentContext,
     AgentError,
+    AnthropicModel,
     Field,
     ModelError,
     OfflineModel,
+    OpenAIChatModel,
+    OpenAIResponsesModel,
     OutputValidationError,
     RunError,
+    Usage,
     hook,
 )
+from fieldstream.agents.models import Finish
 from fieldstream.agents.sse import encode_event, event_stream
+from support.recorded import STREAMS, Canned, Replay, sidecar
 from support.web import decode_sse
 
 
@@ -229,3 +238,144 @@ def test_a_hook_shows_its_event_and_function_name() -> None:
     h = hook("stream_chunk")(on_chunk)
     assert repr(h) == "Hook('stream_chunk', on_chunk)"
     assert (h.__name__, h.__doc__) == ("on_chunk", "Print chunks.")
+
+
+# ------------------------------------------------------------------ providers (recorded streams)
+
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def _no_sleep(model: Any) -> Any:
+    model.jitter = 0.0
+    model.slept = []
+
+    async def sleep(delay: float) -> None:
+        model.slept.append(delay)
+
+    model.sleep = sleep
+    return model
+
+
+async def _items(model: Any, **kw: Any) -> list[Any]:
+    async with model:
+        return [item async for item in model.stream_items(MESSAGES, {"type": "object"}, **kw)]
+
+
+def _chat(replay: Replay, **kw: Any) -> OpenAIChatModel:
+    return _no_sleep(OpenAIChatModel("gpt-test", base_url="http://fake/v1", api_key="k",  # type: ignore[no-any-return]
+                                     http_client=replay.async_client(), **kw))
+
+
+def _responses(replay: Replay, **kw: Any) -> OpenAIResponsesModel:
+    return _no_sleep(OpenAIResponsesModel("gpt-test", api_key="k",  # type: ignore[no-any-return]
+                                          http_client=replay.async_client(), **kw))
+
+
+def _anthropic(replay: Replay, **kw: Any) -> AnthropicModel:
+    return _no_sleep(AnthropicModel("claude-test", api_key="k",  # type: ignore[no-any-return]
+                                    http_client=replay.async_client(), **kw))
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_an_http_5xx_before_any_text_is_retried(status: int) -> None:
+    # docs/agents.md: the providers retry 408/409/429/5xx before any text streamed
+    ok = STREAMS / "anthropic" / "text_end_turn.sse"
+    failed = Canned(b'{"type": "error", "error": {"type": "internal", "message": "boom"}}', status,
+                    {"content-type": "application/json"})
+    replay = Replay(failed, Canned.recording(ok))
+    model = _anthropic(replay)
+    items = asyncio.run(_items(model))
+    assert "".join(i for i in items if isinstance(i, str)) == sidecar(ok)["expect"]["text"]
+    assert len(replay.requests) == 2 and model.slept == [0.5]
+
+
+def _recorded_usage(path: Path) -> tuple[int, int]:
+    """Input and output tokens of an Anthropic recording, read from its events with json only."""
+    inp = out = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("data:"):
+            continue
+        ev = json.loads(line[5:])
+        if ev.get("type") == "message_start":
+            inp = ev["message"]["usage"]["input_tokens"]
+            out = ev["message"]["usage"].get("output_tokens", 0)
+        elif ev.get("type") == "message_delta" and (ev.get("usage") or {}).get("output_tokens") is not None:
+            out = ev["usage"]["output_tokens"]
+    return inp, out
+
+
+@pytest.mark.parametrize("name", ["text_end_turn", "tool_use_stop"])
+def test_anthropic_usage_is_one_request_with_the_recorded_token_counts(name: str) -> None:
+    path = STREAMS / "anthropic" / f"{name}.sse"
+    items = asyncio.run(_items(_anthropic(Replay(Canned.recording(path)))))
+    usage = [i for i in items if isinstance(i, Usage)]
+    assert len(usage) == 1  # docs/agents.md: `Usage` once
+    assert (usage[0].requests, usage[0].input_tokens, usage[0].output_tokens) == (1, *_recorded_usage(path))
+
+
+def test_an_agent_on_anthropic_counts_one_request_per_model_call() -> None:
+    think = {"reasoning": "r", "tool_calls": [], "is_complete": True, "final_result": "done"}
+
+    def answer(text: str) -> bytes:
+        return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in [
+            {"type": "message_start",
+             "message": {"id": "m", "usage": {"input_tokens": 7, "output_tokens": 1}}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}},
+            {"type": "message_stop"}])
+
+    seen: list[Usage] = []
+
+    @hook("agent_end")
+    def on_end(context: AgentContext, **kw: Any) -> None:
+        seen.append(context.usage)
+
+    agent = Agent(name="U", model=_anthropic(Replay(Canned(answer(json.dumps(think))))), hooks=[on_end])
+    assert asyncio.run(agent.process("x")) == "done"
+    assert (seen[0].requests, seen[0].input_tokens, seen[0].output_tokens) == (1, 7, 4)
+
+
+def _request_json(replay: Replay) -> dict[str, Any]:
+    return json.loads(replay.requests[0].content)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("strict", [None, True, False])
+def test_strict_mode_is_off_unless_asked_for(strict: bool | None) -> None:
+    # docs/agents.md: strict=False by default (OpenAI's strict mode needs a restricted schema)
+    kw = {} if strict is None else {"strict": strict}
+    chat = Replay(Canned.recording(STREAMS / "openai" / "chat_text_short.sse"))
+    asyncio.run(_items(_chat(chat, **kw)))
+    assert _request_json(chat)["response_format"]["json_schema"]["strict"] is bool(strict)
+    responses = Replay(Canned.recording(STREAMS / "openai-responses" / "text.sse"))
+    asyncio.run(_items(_responses(responses, **kw)))
+    assert _request_json(responses)["text"]["format"]["strict"] is bool(strict)
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {"id": "c", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def _chat_sse(*events: dict[str, Any]) -> Canned:
+    return Canned("".join(f"data: {json.dumps(e)}\n\n" for e in events).encode() + b"data: [DONE]\n\n")
+
+
+def test_a_content_filter_finish_is_a_truncation() -> None:
+    # the OpenAI finish reason `content_filter`: stream_items() ends with Finish(kind="content_filter"),
+    # stream() raises TruncatedOutputError with the text so far and its partial value; never re-asked
+    body = _chat_sse(_chunk({"role": "assistant", "content": ""}), _chunk({"content": '{"title": "Du'}),
+                     _chunk({"content": 'ne", "bo'}), _chunk({}, "content_filter"))
+    items = asyncio.run(_items(_chat(Replay(body))))
+    assert items[-1] == Finish("content_filter", "content_filter")
+
+    async def text_only(replay: Replay) -> None:
+        async with _chat(replay) as model:
+            async for _ in model.stream(MESSAGES, {"type": "object"}):
+                pass
+
+    replay = Replay(body)
+    with pytest.raises(TruncatedOutputError) as info:
+        asyncio.run(text_only(replay))
+    assert info.value.reason == "content_filter" and info.value.text == '{"title": "Dune", "bo'
+    assert info.value.partial == {"title": "Dune"} and len(replay.requests) == 1
