@@ -37,6 +37,7 @@ from fieldstream.agents import (
     RunError,
     Usage,
     hook,
+    tool,
 )
 from fieldstream.agents.models import Finish
 from fieldstream.agents.sse import encode_event, event_stream
@@ -379,3 +380,105 @@ def test_a_content_filter_finish_is_a_truncation() -> None:
         asyncio.run(text_only(replay))
     assert info.value.reason == "content_filter" and info.value.text == '{"title": "Dune", "bo'
     assert info.value.partial == {"title": "Dune"} and len(replay.requests) == 1
+
+
+# ------------------------------------------------------------------ the run's history
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+class Total(BaseModel):
+    total: int
+
+
+def _history_of(agent: Agent) -> tuple[Any, list[dict[str, Any]]]:
+    history: list[list[dict[str, Any]]] = []
+
+    @hook("agent_end")
+    def on_end(context: AgentContext, **kw: Any) -> None:
+        history.append(context.execution_history)
+
+    agent.add_hook(on_end)
+    result = asyncio.run(agent.process("add 1 and 2"))
+    return result, history[0]
+
+
+def test_the_history_records_each_iterations_tool_results_json_loop() -> None:
+    # AgentContext.execution_history: one dict per iteration with its thought and its tool_results
+    think1 = json.dumps({"reasoning": "add", "tool_calls": [{"name": "add", "parameters": {"a": 1, "b": 2}}],
+                         "is_complete": False, "final_result": None})
+    think2 = json.dumps({"reasoning": "done", "tool_calls": [], "is_complete": True,
+                         "final_result": {"total": 3}})
+    agent = Agent(name="H", tools=[add], output_schema=Total,
+                  model=OfflineModel(pace=0, script=[think1, think2]))
+    result, history = _history_of(agent)
+    assert result == Total(total=3)
+    assert [h["iteration"] for h in history] == [1, 2]
+    assert history[0]["tool_results"] == [{"tool": "add", "parameters": {"a": 1, "b": 2}, "result": 3}]
+    assert history[1]["tool_results"] == []
+
+
+def test_the_history_records_each_iterations_tool_results_native_tools() -> None:
+    call = {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                            "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}}]}
+    replay = Replay(_chat_sse(_chunk({"role": "assistant", "content": None}), _chunk(call),
+                              _chunk({}, "tool_calls")),
+                    _chat_sse(_chunk({"content": '{"total": 3}'}), _chunk({}, "stop")))
+    agent = Agent(name="H", tools=[add], output_schema=Total, model=_chat(replay))
+    result, history = _history_of(agent)
+    assert result == Total(total=3) and len(replay.requests) == 2
+    assert [h["iteration"] for h in history] == [1, 2]
+    assert history[0]["tool_results"] == [{"tool": "add", "parameters": {"a": 1, "b": 2}, "result": 3}]
+    assert history[1]["tool_results"] == []
+
+
+# ------------------------------------------------------------------ cancelling a batched stream
+
+
+class StalledModel:
+    """Streams the start of an answer, then waits forever for its next delta; records its closing."""
+
+    name = "stalled"
+
+    def __init__(self) -> None:
+        self.waiting = asyncio.Event()
+        self.closed = False
+
+    async def stream(self, messages: Any, schema: Any, *, name: str = "") -> Any:
+        try:
+            yield '{"reasoning": "thinking about'
+            self.waiting.set()
+            await asyncio.Event().wait()
+            yield "never"
+        finally:
+            self.closed = True
+
+
+def test_cancelling_a_run_that_waits_for_the_next_batched_delta_closes_the_model_stream() -> None:
+    # with stream_batch_ms, the run waits for the model's next delta and the batch deadline at once;
+    # cancelling it there must end the run with CancelledError and close the model's stream
+    async def main() -> tuple[BaseException | None, bool]:
+        model = StalledModel()
+        agent = Agent(name="C", model=model, stream_batch_ms=60_000)
+
+        async def consume() -> None:
+            async for _ in agent.stream("x"):
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.wait_for(model.waiting.wait(), 10)
+        for _ in range(5):  # let the run take the delta and start waiting for the next one
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=10)
+        assert done, "the cancelled run did not end"
+        err = None if task.cancelled() else task.exception()
+        return err, model.closed
+
+    err, closed = asyncio.run(main())
+    assert err is None  # cancelled: no other error replaced the cancellation
+    assert closed
