@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from pydantic import Field as PField
 
 from fieldstream import TruncatedOutputError
 from fieldstream.agents import (
@@ -482,3 +484,60 @@ def test_cancelling_a_run_that_waits_for_the_next_batched_delta_closes_the_model
     err, closed = asyncio.run(main())
     assert err is None  # cancelled: no other error replaced the cancellation
     assert closed
+
+
+# ------------------------------------------------------------------ the offline model
+
+
+def offline_text(model: OfflineModel, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+    async def main() -> str:
+        return "".join([d async for d in model.stream(messages, schema) if isinstance(d, str)])
+
+    return asyncio.run(main())
+
+
+class Bounded(BaseModel):
+    below_3: int = PField(lt=3)
+    from_1_below_4: int = PField(gt=0, lt=4)
+    up_to_5: int = PField(ge=2, le=5)
+    ratio: float = PField(ge=0, lt=1)
+
+
+def test_offline_numbers_stay_within_the_schema_bounds() -> None:
+    # docs/agents.md: schema-valid JSON, numbers within bounds (exclusive ones too); Pydantic is the oracle
+    schema = Bounded.model_json_schema()
+    seen: dict[str, set[Any]] = {k: set() for k in Bounded.model_fields}
+    for seed in range(40):
+        value = Bounded.model_validate_json(offline_text(OfflineModel(seed=seed, pace=0), MESSAGES, schema))
+        for k in seen:
+            seen[k].add(getattr(value, k))
+    assert seen["below_3"] == {0, 1, 2} and seen["from_1_below_4"] == {1, 2, 3}
+    assert seen["up_to_5"] == {2, 3, 4, 5}
+
+
+class Fable(BaseModel):
+    title: str
+    content: str
+    city: str
+
+
+SENTENCE = r"The [a-z]+ [a-z]+ [a-z]+ [a-z]+ the [a-z ]+\."
+
+
+def test_offline_prose_is_made_of_readable_sentences() -> None:
+    # "readable JSON": every sentence of a text field reads "The <adjective> <animal> <verb> the <place>."
+    schema = Fable.model_json_schema()
+    for seed in range(10):
+        fable = Fable.model_validate_json(offline_text(OfflineModel(seed=seed, pace=0), MESSAGES, schema))
+        assert re.fullmatch(f"{SENTENCE}( {SENTENCE})*", fable.content), fable.content
+        assert "None" not in fable.title
+
+
+def test_offline_answers_follow_the_users_prompt_not_the_system_prompt() -> None:
+    # the animal and the city the user asks about show in every answer (titles, city fields)
+    messages = [{"role": "system", "content": "You write fables. The crow in Lima is your narrator."},
+                {"role": "user", "content": "A fable about an owl in Oslo, please."}]
+    schema = Fable.model_json_schema()
+    for seed in range(10):
+        fable = Fable.model_validate_json(offline_text(OfflineModel(seed=seed, pace=0), messages, schema))
+        assert "Owl" in fable.title and fable.city == "Oslo", fable
