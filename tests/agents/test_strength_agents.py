@@ -7,9 +7,15 @@ Checked against scratch copies with the bug planted (each test failed) and again
 * the raw answer text (``llm_response`` ``text``, the assistant message of the history) keeps every
   delta, the last one included;
 * SSE frames: ids strictly increasing (1, 2, 3, ...) including the final ``error`` frame, only the
-  documented frame types with exactly the documented data keys, ``result`` once and last.
+  documented frame types with exactly the documented data keys, ``result`` once and last;
+* providers on recorded or scripted streams (``support.recorded``: httpx.MockTransport, no
+  network): a 5xx before any text is retried, Anthropic usage is one request with the recorded
+  token counts, ``strict`` is off unless asked for, a ``content_filter`` finish is a truncation;
+* ``execution_history`` keeps each iteration's ``tool_results`` (JSON loop and native tools); a run
+  cancelled while it waits for a batched delta ends cancelled and closes the model's stream;
+* the offline model: numbers within (exclusive) bounds, readable sentences, the user's prompt.
 
-All runs use the scripted offline model (no network, no timing assumptions).
+Agent runs use the scripted offline model or a replayed provider (no network, no timing assumptions).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ Checked against scratch copies with the bug planted (each test failed) and again
 * exactly one ``FieldDone`` per path, carrying the finished, validated value (a container's comes
   when it closes, after its children's, never when it starts), compared with Pydantic's own result;
 * ``fail_fast=False``: an invalid list item keeps its index in ``partial_dict``/``partial`` (later
-  items do not shift), as ``docs/schema.md`` promises, and later ``FieldDone`` paths keep theirs.
+  items do not shift), as ``docs/schema.md`` promises, and later ``FieldDone`` paths keep theirs;
+* the open string of an aliased field or an extra member grows in the partial model under the
+  field's name / in ``__pydantic_extra__``; an array where a dict belongs fails like Pydantic.
 """
 
 from __future__ import annotations
