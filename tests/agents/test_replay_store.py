@@ -591,6 +591,49 @@ async def test_redis_follow_blocks_less_than_the_client_socket_timeout(redis_url
     await client.aclose()
 
 
+@asynctest
+async def test_redis_a_follower_arriving_while_the_listener_closes_is_woken(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    class GatedRedis(aioredis.Redis):  # type: ignore[misc]
+        """Its dedicated connections (``client()``, the listener's) close only once ``gate`` is set."""
+
+        gate = asyncio.Event()
+        closing = asyncio.Event()
+
+        def client(self) -> Any:
+            conn = super().client()
+            close = conn.aclose
+
+            async def aclose(*args: Any, **kwargs: Any) -> None:
+                GatedRedis.closing.set()
+                await GatedRedis.gate.wait()
+                await close(*args, **kwargs)
+
+            conn.aclose = aclose
+            return conn
+
+    client = GatedRedis.from_url(redis_url)
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    await store.append("r", "chunk", data(1))
+    first = asyncio.create_task(store.read("r", 1, block_ms=60_000))
+    while not store._watches:  # the follower waits: the listener starts
+        await asyncio.sleep(0.001)
+    await store.append("r", "chunk", data(2))
+    assert [f.data for f in await asyncio.wait_for(first, WAIT)] == [data(2)]
+    # nobody waits any more: the listener leaves its loop and closes its connection (held open here)
+    await asyncio.wait_for(GatedRedis.closing.wait(), WAIT)
+    second = asyncio.create_task(store.read("r", 2, block_ms=60_000))
+    while not store._watches:  # the second follower waits (for the listener it started, or the old one)
+        await asyncio.sleep(0.001)
+    GatedRedis.gate.set()  # the old listener ends
+    await store.append("r", "chunk", data(3))
+    # woken by the frame (a listener covers its wait), not by its 60 s block running out
+    assert [f.data for f in await asyncio.wait_for(second, WAIT)] == [data(3)]
+    await store.close()
+    await client.aclose()
+
+
 # ------------------------------------------------------------------------------------------- snapshot
 RESULT = {"title": "The Tortoise", "tags": ["slow", "kind"], "year": 1901, "meta": {"by": "Æsop\n"}}
 

@@ -5,7 +5,9 @@ Checked against scratch copies with the bug planted (each test failed) and again
 * exactly one ``FieldDone`` per path, carrying the finished, validated value (a container's comes
   when it closes, after its children's, never when it starts), compared with Pydantic's own result;
 * ``fail_fast=False``: an invalid list item keeps its index in ``partial_dict``/``partial`` (later
-  items do not shift), as ``docs/schema.md`` promises, and later ``FieldDone`` paths keep theirs.
+  items do not shift), as ``docs/schema.md`` promises, and later ``FieldDone`` paths keep theirs;
+* the open string of an aliased field or an extra member grows in the partial model under the
+  field's name / in ``__pydantic_extra__``; an array where a dict belongs fails like Pydantic.
 """
 
 from __future__ import annotations
@@ -580,3 +582,49 @@ def test_a_str_field_marked_strict_false_still_streams_its_text() -> None:
     events = s.feed('{"text": "once upon') + s.feed(' a time"}') + s.close()
     assert [e.delta for e in events if isinstance(e, StringDelta)] == ["once upon", " a time"]
     assert s.value == LaxText(text="once upon a time")
+
+
+class Titled(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    title: str = Field(alias="Title")
+
+
+def test_the_open_string_of_an_aliased_field_or_an_extra_member_grows_in_the_partial_model() -> None:
+    # the open string's slot is the field *name* (not its JSON key) and, for an extra member,
+    # __pydantic_extra__: every read of `partial` shows the text so far in the right place
+    s = SchemaStream(Titled)
+    seen = []
+    for piece in ['{"Title": "He', 'l', 'lo", "more": "a', 'b', 'c"}']:
+        s.feed(piece)
+        p = s.partial
+        assert p is not None
+        seen.append((p.title, dict(p.__pydantic_extra__ or {}), set(p.__dict__)))
+    assert seen == [("He", {}, {"title"}), ("Hel", {}, {"title"}), ("Hello", {"more": "a"}, {"title"}),
+                    ("Hello", {"more": "ab"}, {"title"}), ("Hello", {"more": "abc"}, {"title"})]
+    s.close()
+    assert s.value == Titled.model_validate_json('{"Title": "Hello", "more": "abc"}')
+
+
+class Counts(BaseModel):
+    d: dict[str, int]
+    n: int
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_fail_fast_false_an_array_where_an_object_belongs_fails_like_pydantic(size: int) -> None:
+    # an invalid item of an array at a dict position is dropped from the typed view only (the
+    # parser's document holds a list there: nothing to remove); the member then fails as a whole
+    doc = '{"d": ["x", 1], "n": 2}'
+    s = SchemaStream(Counts, fail_fast=False)
+    events: list[Any] = []
+    with pytest.raises(SchemaError) as info:
+        for i in range(0, len(doc), size):
+            events += s.feed(doc[i:i + size])
+        s.close()
+    with pytest.raises(ValidationError) as expected:
+        Counts.model_validate_json(doc)
+    assert ("d",) in [e["loc"] for e in info.value.errors]
+    assert {e["loc"] for e in expected.value.errors()} <= {e["loc"] for e in info.value.errors}
+    assert s.partial_dict == {"n": 2}  # docs/schema.md: an invalid object member is removed
+    done = [e.path for e in events if type(e) is FieldDone]
+    assert ("n",) in done and ("d",) not in done
