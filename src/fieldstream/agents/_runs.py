@@ -191,13 +191,13 @@ class RunManager:
         key = self._presence_key(run_id)
         if key is not None and isinstance(self.store, RedisStore):
             ms = max(1, round(max(self.grace, 2 * self.tick) * 1000))
-            await self.store.client.set(key, "1", px=ms)
+            await asyncio.shield(self.store.client.set(key, "1", px=ms))  # never cut mid-command
 
     async def _present_elsewhere(self, run_id: str) -> bool:
         key = self._presence_key(run_id)
         if key is None or not isinstance(self.store, RedisStore):
             return False
-        return bool(await self.store.client.exists(key))
+        return bool(await asyncio.shield(self.store.client.exists(key)))
 
     async def _refresh_presence(self) -> None:
         """While this process serves listeners of runs owned elsewhere, keep their presence keys."""
