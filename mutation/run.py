@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
+import importlib.util
 import json
 import os
 import queue
@@ -43,10 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from mutation import config
+from mutation.covmap import ALL, NONE, CoverageMap, Selection, mutant_lines
 from mutation.operators import OPERATORS, Mutant, find_mutants, iter_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
+PLUGIN = Path(__file__).resolve().parent / "_covplugin.py"
+PLUGIN_NAME = "_fieldstream_mutation"  # the plugin's module name in a worker (see _make_copy)
 
 KILLED, TIMEOUT, SURVIVED, EQUIV, NOT_RUN = "killed", "timeout", "survived", "equivalent", "not-run"
 
@@ -165,6 +169,7 @@ class Outcome:
     status: str
     seconds: float = 0.0
     detail: str = ""
+    tests: int | None = None  # how many tests were selected (None: the whole selection, --no-coverage)
 
 
 @dataclass
@@ -176,11 +181,16 @@ class ScopeResult:
     timeout: float
     total_mutants: int
     outcomes: list[Outcome] = field(default_factory=list)
+    coverage: bool = False  # per-mutant selection from the covered clean run (baseline_seconds is that run)
+    test_count: int = 0  # tests in the scope's whole selection (coverage runs only)
 
 
 def _make_copy(root: Path, dest: Path) -> Path:
+    """``dest/repo``: the files of ``config.COPY``; ``dest/plugin``: our pytest plugin, on ``PYTHONPATH``."""
     repo = dest / "repo"
     repo.mkdir(parents=True)
+    (dest / "plugin").mkdir()
+    shutil.copy2(PLUGIN, dest / "plugin" / f"{PLUGIN_NAME}.py")
     ignore = shutil.ignore_patterns(*config.COPY_IGNORE)
     for name in config.COPY:
         src = root / name
@@ -191,12 +201,15 @@ def _make_copy(root: Path, dest: Path) -> Path:
     return repo
 
 
-def _env(repo: Path) -> dict[str, str]:
+def _env(repo: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(repo)])
+    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(repo), str(repo.parent / "plugin")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # a stale .pyc of a same-size mutant must never be reused
     env["HYPOTHESIS_PROFILE"] = config.HYPOTHESIS_PROFILE
     env.pop("PYTEST_ADDOPTS", None)
+    for name in [n for n in env if n.startswith("FIELDSTREAM_MUTATION_")]:  # only what ``extra`` asks
+        del env[name]
+    env.update(extra or {})
     return env
 
 
@@ -211,13 +224,17 @@ def _kill_all() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _pytest(repo: Path, tests: list[str], timeout: float | None,
-            args: list[str] | None = None) -> tuple[int | None, float, str]:
-    """Run the tests in ``repo``; (exit code or None on timeout, seconds, output tail)."""
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *(args or []), *tests]
+def _pytest(repo: Path, tests: list[str], timeout: float | None, args: list[str] | None = None,
+            env: dict[str, str] | None = None) -> tuple[int | None, float, str]:
+    """Run the tests in ``repo``; (exit code or None on timeout, seconds, output tail).
+
+    ``--rootdir`` is fixed so node ids do not depend on which test files are passed; our plugin is
+    loaded (it does nothing unless ``env`` asks it to record coverage or to select tests)."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", PLUGIN_NAME,
+           f"--rootdir={repo}", *(args or []), *tests]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo, env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     _ACTIVE.add(proc)
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -255,12 +272,28 @@ def select(mutants: list[Mutant], seed: int, max_mutants: int | None) -> list[Mu
     return ordered[:max_mutants] if max_mutants is not None else ordered
 
 
+def _covered_run(repo: Path, sources: list[str], tests: list[str],
+                 pytest_args: list[str] | None) -> tuple[int | None, float, str, CoverageMap | None]:
+    """The clean run of the whole selection under coverage: (exit code, seconds, output, map)."""
+    out_file = repo.parent / "coverage-map.json"
+    env = {"FIELDSTREAM_MUTATION_COVERAGE": str(out_file),
+           "FIELDSTREAM_MUTATION_SOURCES": os.pathsep.join(str((repo / s).resolve()) for s in sources)}
+    code, seconds, out = _pytest(repo, tests, None, pytest_args, env)
+    if code != 0 or not out_file.is_file():
+        return code if code != 0 else 3, seconds, out, None
+    return code, seconds, out, CoverageMap.load(out_file)
+
+
 def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, jobs: int = 2,
               budget_seconds: float = 900.0, max_mutants: int | None = None, seed: int = 0,
               operators: tuple[str, ...] = OPERATORS, equivalents: list[Equivalent] | None = None,
               timeout: float | None = None, pytest_args: list[str] | None = None,
-              only: set[str] | None = None, log: Any = None) -> ScopeResult:
-    """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``)."""
+              only: set[str] | None = None, log: Any = None, coverage: bool = True) -> ScopeResult:
+    """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``).
+
+    With ``coverage`` (the default) the clean run records which tests execute which lines, and each
+    mutant runs only the tests that execute one of its lines (``mutation/covmap.py``); without it,
+    every mutant runs the whole selection."""
     equivalents = load_equivalents() if equivalents is None else equivalents
     started = time.monotonic()
     texts = {f: (root / f).read_text(encoding="utf-8") for f in sources}
@@ -275,46 +308,88 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
             repos.put(_make_copy(root, Path(tmp) / f"job{j}"))
         probe = repos.get()
         _check_import(probe)
-        code, baseline, out = _pytest(probe, tests, None, pytest_args)
+        covmap: CoverageMap | None = None
+        if coverage:
+            if importlib.util.find_spec("coverage") is None:
+                raise SetupError("the coverage package is missing (pip install -e '.[dev]'), "
+                                 "or run with --no-coverage")
+            code, baseline, out, covmap = _covered_run(probe, sources, tests, pytest_args)
+        else:
+            code, baseline, out = _pytest(probe, tests, None, pytest_args)
         repos.put(probe)
         if code != 0:
             raise SetupError(f"scope {scope!r}: the tests fail on the unmutated code:\n{out}")
-        per_mutant = timeout if timeout is not None else max(config.TIMEOUT_FLOOR,
-                                                             config.TIMEOUT_FACTOR * baseline)
+        # pytest's start-up and collection: what the clean run took beyond its tests' own time
+        overhead = max(0.0, baseline - covmap.seconds_of(tuple(covmap.tests))) if covmap else baseline
+
+        def limit(expected: float) -> float:  # per-mutant timeout: a factor of the expected time, a floor
+            if timeout is not None:
+                return timeout
+            return max(config.TIMEOUT_FLOOR, config.TIMEOUT_FACTOR * expected)
+
+        whole = limit(baseline)
         deadline = started + budget_seconds
-        result = ScopeResult(scope, sources, tests, round(baseline, 2), round(per_mutant, 1), len(mutants))
+        result = ScopeResult(scope, sources, tests, round(baseline, 2), round(whole, 1), len(mutants),
+                             coverage=covmap is not None, test_count=len(covmap.tests) if covmap else 0)
         lock = threading.Lock()
         done = [0]
+
+        def plan(m: Mutant) -> tuple[Selection | None, list[str], float, float]:
+            """(selection or None for the whole one, test files to pass, expected seconds, timeout)."""
+            if covmap is None:
+                return None, tests, baseline, whole
+            sel = covmap.select(m.file, texts[m.file], mutant_lines(texts[m.file], m.start, m.end))
+            if sel.kind == ALL:
+                return sel, tests, baseline, whole
+            if sel.kind == NONE:
+                return sel, [], 0.0, 0.0
+            files = {t.split("::", 1)[0] for t in sel.tests}
+            expected = overhead + covmap.seconds_of(sel.tests)
+            return sel, [t for t in tests if t in files], expected, limit(expected)
 
         def one(m: Mutant) -> Outcome:
             reason = equivalent_reason(m, equivalents)
             if reason is not None:
                 return Outcome(m, EQUIV, detail=reason)
-            if _STOP.is_set() or time.monotonic() + min(per_mutant, baseline * 1.5) > deadline:
+            sel, files, expected, per_mutant = plan(m)
+            if sel is not None and sel.kind == NONE:
+                outcome = Outcome(m, SURVIVED, 0.0, sel.reason, tests=0)
+            elif _STOP.is_set() or time.monotonic() + min(per_mutant, expected * 1.5) > deadline:
                 return Outcome(m, NOT_RUN)
+            else:
+                outcome = _run_mutant(m, sel, files, per_mutant)
+            with lock:
+                done[0] += 1
+                if log is not None:
+                    picked = "" if outcome.tests is None else f" [{outcome.tests} tests]"
+                    print(f"[{scope} {done[0]}/{len(chosen)}] {outcome.status:8} {m.file}:{m.line} "
+                          f"{m.operator}: {m.mutated_line.strip()[:80]}{picked}", file=log, flush=True)
+            return outcome
+
+        def _run_mutant(m: Mutant, sel: Selection | None, files: list[str], per_mutant: float) -> Outcome:
             repo = repos.get()
             target = repo / m.file
+            env: dict[str, str] = {}
+            count = None if sel is None else result.test_count if sel.kind == ALL else len(sel.tests)
             try:
+                if sel is not None and sel.kind != ALL:
+                    select_file = repo.parent / "selected-tests.txt"
+                    select_file.write_text("".join(t + "\n" for t in sel.tests), encoding="utf-8")
+                    env["FIELDSTREAM_MUTATION_SELECT"] = str(select_file)
                 target.write_text(m.apply(texts[m.file]), encoding="utf-8")
-                code, seconds, out = _pytest(repo, tests, per_mutant, pytest_args)
+                code, seconds, out = _pytest(repo, files, per_mutant, pytest_args, env)
             finally:
                 target.write_text(texts[m.file], encoding="utf-8")
                 repos.put(repo)
             if code is None:
-                outcome = Outcome(m, TIMEOUT, seconds, f"no result after {per_mutant:.0f} s")
-            elif code == 0:
-                outcome = Outcome(m, SURVIVED, seconds)
-            elif code in (1, 2, 3):  # tests failed / interrupted (e.g. an import error) / internal error
+                return Outcome(m, TIMEOUT, seconds, f"no result after {per_mutant:.0f} s", count)
+            if code == 0:
+                return Outcome(m, SURVIVED, seconds, tests=count)
+            if code in (1, 2, 3):  # tests failed / interrupted (e.g. an import error) / internal error
                 lines = [ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))]
-                outcome = Outcome(m, KILLED, seconds, lines[0] if lines else f"pytest exit {code}")
-            else:  # 4: usage error, 5: no tests collected: the mutant broke collection itself
-                outcome = Outcome(m, KILLED, seconds, f"pytest exit {code}")
-            with lock:
-                done[0] += 1
-                if log is not None:
-                    print(f"[{scope} {done[0]}/{len(chosen)}] {outcome.status:8} {m.file}:{m.line} "
-                          f"{m.operator}: {m.mutated_line.strip()[:80]}", file=log, flush=True)
-            return outcome
+                return Outcome(m, KILLED, seconds, lines[0] if lines else f"pytest exit {code}", count)
+            # 4: usage error, 5: no tests collected: the mutant broke collection itself
+            return Outcome(m, KILLED, seconds, f"pytest exit {code}", count)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             try:
