@@ -409,18 +409,29 @@ def _counts(outcomes: list[Outcome]) -> dict[str, Any]:
     return c
 
 
+def _per_mutant(r: ScopeResult) -> dict[str, Any]:
+    """Mean tests and seconds per mutant that ran (or was decided without a run: no covering test)."""
+    ran = [o for o in r.outcomes if o.status in (KILLED, TIMEOUT, SURVIVED)]
+    counts = [o.tests if o.tests is not None else r.test_count for o in ran]
+    return {"mutants": len(ran), "without_run": sum(o.tests == 0 for o in ran),
+            "mean_tests": round(sum(counts) / len(ran), 1) if ran and r.coverage else None,
+            "mean_seconds": round(sum(o.seconds for o in ran) / len(ran), 2) if ran else None}
+
+
 def to_json(results: list[ScopeResult], args: dict[str, Any]) -> dict[str, Any]:
     scopes = []
     for r in results:
         modules = {f: _counts([o for o in r.outcomes if o.mutant.file == f]) for f in r.sources}
         scopes.append({
             "scope": r.scope, "sources": r.sources, "tests": r.tests, "baseline_seconds": r.baseline_seconds,
+            "coverage": r.coverage, "test_count": r.test_count, "per_mutant": _per_mutant(r),
             "timeout_seconds": r.timeout, "mutants_total": r.total_mutants, "sampled": len(r.outcomes),
             "summary": _counts(r.outcomes), "modules": modules,
             "mutants": [{"id": o.mutant.id, "file": o.mutant.file, "line": o.mutant.line,
                          "operator": o.mutant.operator, "original": o.mutant.original_line.strip(),
                          "mutated": o.mutant.mutated_line.strip(), "status": o.status,
-                         "seconds": round(o.seconds, 2), "detail": o.detail} for o in r.outcomes],
+                         "seconds": round(o.seconds, 2), "tests": o.tests, "detail": o.detail}
+                        for o in r.outcomes],
         })
     return {"args": args, "scopes": scopes}
 
@@ -431,7 +442,8 @@ def to_markdown(data: dict[str, Any]) -> str:
            f"`python -m mutation --scope {a['scope']} --budget-minutes {a['budget_minutes']} "
            f"--jobs {a['jobs']} "
            f"--seed {a['seed']}" + (f" --max-mutants {a['max_mutants']}" if a["max_mutants"] else "")
-           + (f" --module {a['module']}" if a.get("module") else "") + "`", "",
+           + (f" --module {a['module']}" if a.get("module") else "")
+           + (" --no-coverage" if a.get("no_coverage") else "") + "`", "",
            "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants "
            "(`mutation/equivalent.txt`) and mutants the budget did not reach are left out.", "",
            "| scope | module | run | killed | timeout | survived | equivalent | not run | score |",
@@ -443,15 +455,25 @@ def to_markdown(data: dict[str, Any]) -> str:
             out.append(f"| {s['scope']} | {mod} | {c['run']} | {c['killed']} | {c['timeout']} "
                        f"| {c['survived']} | {c['equivalent']} | {c['not-run']} | {score} |")
     for s in data["scopes"]:
+        pm = s.get("per_mutant") or {}
+        if s.get("coverage"):
+            how = (f"covered clean run of the {s['test_count']} tests {s['baseline_seconds']} s; per mutant "
+                   f"the tests that execute its lines: mean {pm.get('mean_tests')} tests, "
+                   f"{pm.get('mean_seconds')} s ({pm.get('without_run', 0)} mutants on lines no test "
+                   f"executes); timeout of the whole selection {s['timeout_seconds']} s.")
+        else:
+            how = (f"clean run of the tests {s['baseline_seconds']} s, every mutant runs all of them "
+                   f"(--no-coverage): mean {pm.get('mean_seconds')} s; per-mutant timeout "
+                   f"{s['timeout_seconds']} s.")
         out += ["", f"## {s['scope']}: survivors", "",
-                f"{s['mutants_total']} mutants in scope, {s['sampled']} sampled; clean run of the tests "
-                f"{s['baseline_seconds']} s, per-mutant timeout {s['timeout_seconds']} s.", "",
+                f"{s['mutants_total']} mutants in scope, {s['sampled']} sampled; {how}", "",
                 "Tests: " + ", ".join(f"`{t}`" for t in s["tests"]), ""]
         survivors = [m for m in s["mutants"] if m["status"] == SURVIVED]
         if not survivors:
             out.append("None.")
         for m in sorted(survivors, key=lambda m: (m["file"], m["line"])):
-            out += [f"- `{m['file']}:{m['line']}` {m['operator']} (`{m['id']}`)", "  ```diff",
+            untested = " (no test executes this line)" if m.get("tests") == 0 else ""
+            out += [f"- `{m['file']}:{m['line']}` {m['operator']} (`{m['id']}`){untested}", "  ```diff",
                     f"  - {m['original']}", f"  + {m['mutated']}", "  ```"]
         timeouts = [m for m in s["mutants"] if m["status"] == TIMEOUT]
         if timeouts:
@@ -479,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="only these operators (repeatable)")
     ap.add_argument("--timeout", type=float,
                     help="per-mutant timeout in seconds (default: from the clean run)")
+    ap.add_argument("--no-coverage", action="store_true",
+                    help="run every mutant against the scope's whole selection (no per-test coverage map)")
     ap.add_argument("--report", default="docs/mutation-report.md",
                     help="Markdown survivors report; the JSON goes next to it (.json)")
     ap.add_argument("--check-equivalents", action="store_true",
@@ -509,19 +533,24 @@ def main(argv: list[str] | None = None) -> int:
                                      operators=tuple(args.operator or OPERATORS),
                                      timeout=args.timeout, log=sys.stderr,
                                      pytest_args=config.SCOPES[scope].get("pytest_args"),
-                                     only=set(args.only) if args.only else None))
+                                     only=set(args.only) if args.only else None,
+                                     coverage=not args.no_coverage))
     except SetupError as exc:
         print(f"mutation: {exc}", file=sys.stderr)
         return 2
     data = to_json(results, {"scope": args.scope, "budget_minutes": args.budget_minutes, "jobs": args.jobs,
-                             "seed": args.seed, "max_mutants": args.max_mutants, "module": args.module})
+                             "seed": args.seed, "max_mutants": args.max_mutants, "module": args.module,
+                             "no_coverage": args.no_coverage})
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(to_markdown(data), encoding="utf-8")
     report.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     for s in data["scopes"]:
         c = s["summary"]
+        pm = s["per_mutant"]
         print(f"{s['scope']}: {c['run']} run, {c['killed']} killed, {c['timeout']} timeout, {c['survived']} "
-              f"survived, {c['equivalent']} equivalent, {c['not-run']} not run: score {c['score']}%")
+              f"survived, {c['equivalent']} equivalent, {c['not-run']} not run: score {c['score']}%; "
+              f"clean run {s['baseline_seconds']} s" + (" (covered)" if s["coverage"] else "")
+              + f", per mutant {pm['mean_tests'] if s['coverage'] else 'all'} tests, {pm['mean_seconds']} s")
     print(f"report: {report} and {report.with_suffix('.json')}")
     return 0
