@@ -13,8 +13,12 @@ paths of the scope's source files joined by ``os.pathsep``)
     setup, call and teardown get their own context (``setup|ID``, ``call|ID``, ``teardown|ID``):
     a fixture of a wider scope (module, session) is set up once, in the setup of the first test
     that needs it, so the runner widens a line seen only in a setup or teardown to every test that
-    shares such a fixture. Tests that start a Python subprocess are listed: coverage does not see
-    the code that runs there. OUT holds the map as JSON (see :func:`_Recorder.dump`).
+    shares such a fixture. A Python subprocess a test starts is measured too, when
+    ``FIELDSTREAM_MUTATION_CHILD_DIR`` names a directory holding ``sitecustomize.py`` (a copy of
+    ``mutation/_covchild.py``): the plugin adds it to the child's ``PYTHONPATH`` and the child's
+    lines count for the test (and phase) that started it. A test whose child reported nothing is
+    listed under ``subprocess``: the runner runs it for every mutant. OUT holds the map as JSON
+    (see :func:`_Recorder.dump`).
 
 ``FIELDSTREAM_MUTATION_SELECT=FILE`` (node ids, one per line)
     Deselect every collected test whose node id is not in FILE, keeping the collection order. If
@@ -48,6 +52,9 @@ class _Recorder:
         self.out = out
         self.sources = sources
         self.current = IMPORT
+        self.context = IMPORT
+        self.child_dir = os.environ.get("FIELDSTREAM_MUTATION_CHILD_DIR", "")
+        self.children: list[tuple[str, str]] = []  # (file prefix, context of the test that started it)
         self.tests: list[str] = []
         self.durations: dict[str, float] = {}
         self.shared: dict[str, list[str]] = {}  # node id -> its fixtures of a scope wider than function
@@ -67,14 +74,25 @@ class _Recorder:
             first = args if isinstance(args, (str, bytes, os.PathLike)) else (args[0] if args else "")
             exe = os.fsdecode(first) if isinstance(first, (bytes, os.PathLike)) else str(first)
             if exe == sys.executable or "python" in Path(exe.split()[0] if exe.split() else exe).name:
-                recorder.spawning.add(recorder.current)
+                if recorder.child_dir and len(rest) < 9:  # env given by keyword or not at all
+                    prefix = str(Path(recorder.out).parent / f"child-{len(recorder.children)}")
+                    recorder.children.append((prefix, recorder.context))
+                    env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
+                    env["PYTHONPATH"] = os.pathsep.join(
+                        p for p in (recorder.child_dir, env.get("PYTHONPATH", "")) if p)
+                    env["FIELDSTREAM_MUTATION_CHILD_OUT"] = prefix
+                    env["FIELDSTREAM_MUTATION_SOURCES"] = os.pathsep.join(recorder.sources)
+                    kwargs["env"] = env
+                else:
+                    recorder.spawning.add(recorder.current)
             original(popen, args, *rest, **kwargs)
 
         subprocess.Popen.__init__ = init  # type: ignore[method-assign]
 
     def _switch(self, phase: str, nodeid: str) -> None:
         self.current = nodeid
-        self.cov.switch_context(f"{phase}|{nodeid}")
+        self.context = f"{phase}|{nodeid}"
+        self.cov.switch_context(self.context)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -98,7 +116,7 @@ class _Recorder:
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
         self._switch("teardown", item.nodeid)
         yield
-        self.current = IMPORT
+        self.current = self.context = IMPORT
         self.cov.switch_context(IMPORT)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -114,10 +132,24 @@ class _Recorder:
         "subprocess": [ids], "seconds": s, "lines": {file: {line: [context, ...]}}}``, files relative
         to the rootdir with forward slashes, contexts as recorded (``<import>`` or ``phase|id``)."""
         data = self.cov.get_data()
-        lines: dict[str, dict[int, list[str]]] = {}
+        root = Path(rootdir).resolve()
+        found: dict[str, dict[int, set[str]]] = {}
         for path in data.measured_files():
-            rel = Path(path).resolve().relative_to(Path(rootdir).resolve()).as_posix()
-            lines[rel] = {n: sorted(c) for n, c in data.contexts_by_lineno(path).items()}
+            per = found.setdefault(Path(path).resolve().relative_to(root).as_posix(), {})
+            for n, contexts in data.contexts_by_lineno(path).items():
+                per.setdefault(n, set()).update(contexts)
+        for prefix, context in self.children:
+            reports = sorted(Path(prefix).parent.glob(Path(prefix).name + ".*.json"))
+            if not reports:  # the child measured nothing: its test must run for every mutant
+                self.spawning.add(context.partition("|")[2] or IMPORT)
+            for report in reports:
+                for path, numbers in json.loads(report.read_text(encoding="utf-8")).items():
+                    resolved = Path(path).resolve()
+                    if resolved.is_relative_to(root):
+                        per = found.setdefault(resolved.relative_to(root).as_posix(), {})
+                        for n in numbers:
+                            per.setdefault(n, set()).add(context)
+        lines = {f: {n: sorted(c) for n, c in per.items()} for f, per in found.items()}
         payload = {"tests": self.tests, "durations": self.durations, "shared": self.shared,
                    "subprocess": sorted(self.spawning - {IMPORT}), "seconds": time.monotonic() - self.started,
                    "lines": lines}

@@ -50,6 +50,7 @@ from mutation.operators import OPERATORS, Mutant, find_mutants, iter_valid
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
 PLUGIN = Path(__file__).resolve().parent / "_covplugin.py"
+CHILD = Path(__file__).resolve().parent / "_covchild.py"
 PLUGIN_NAME = "_fieldstream_mutation"  # the plugin's module name in a worker (see _make_copy)
 
 KILLED, TIMEOUT, SURVIVED, EQUIV, NOT_RUN = "killed", "timeout", "survived", "equivalent", "not-run"
@@ -189,8 +190,9 @@ def _make_copy(root: Path, dest: Path) -> Path:
     """``dest/repo``: the files of ``config.COPY``; ``dest/plugin``: our pytest plugin, on ``PYTHONPATH``."""
     repo = dest / "repo"
     repo.mkdir(parents=True)
-    (dest / "plugin").mkdir()
+    (dest / "plugin" / "child").mkdir(parents=True)
     shutil.copy2(PLUGIN, dest / "plugin" / f"{PLUGIN_NAME}.py")
+    shutil.copy2(CHILD, dest / "plugin" / "child" / "sitecustomize.py")  # only on a child's path
     ignore = shutil.ignore_patterns(*config.COPY_IGNORE)
     for name in config.COPY:
         src = root / name
@@ -277,6 +279,7 @@ def _covered_run(repo: Path, sources: list[str], tests: list[str],
     """The clean run of the whole selection under coverage: (exit code, seconds, output, map)."""
     out_file = repo.parent / "coverage-map.json"
     env = {"FIELDSTREAM_MUTATION_COVERAGE": str(out_file),
+           "FIELDSTREAM_MUTATION_CHILD_DIR": str(repo.parent / "plugin" / "child"),
            "FIELDSTREAM_MUTATION_SOURCES": os.pathsep.join(str((repo / s).resolve()) for s in sources)}
     code, seconds, out = _pytest(repo, tests, None, pytest_args, env)
     if code != 0 or not out_file.is_file():

@@ -31,10 +31,16 @@ TOY = textwrap.dedent('''\
 
     def name():
         return "toy"
+
+
+    def half(x):
+        return x // 2
 ''')
 
 TOY_TESTS = textwrap.dedent('''\
     import os
+    import subprocess
+    import sys
 
     from toy import double, name
 
@@ -52,6 +58,11 @@ TOY_TESTS = textwrap.dedent('''\
     def test_b():
         _log("b")
         assert double(2) == 4
+
+
+    def test_c():  # half() runs only in a child process
+        _log("c")
+        subprocess.run([sys.executable, "-c", "import toy; assert toy.half(4) == 2"], check=True)
 ''')
 
 
@@ -72,24 +83,27 @@ def test_a_mutant_runs_only_the_tests_that_execute_its_line(tmp_path: Path,
     covered_by_b = _pick(TOY, 6, "return-none", "return None")  # double(): only test_b calls it
     uncovered = _pick(TOY, 10, "return-none", "return None")  # triple(): no test calls it
     import_time = _pick(TOY, 2, "constant", "FACTOR = 3")  # module level: runs before any test
-    order = [covered_by_b, uncovered, import_time]
+    in_child = _pick(TOY, 18, "return-none", "return None")  # half(): only test_c's subprocess calls it
+    order = [covered_by_b, uncovered, import_time, in_child]
     monkeypatch.setattr(mrun, "select", lambda mutants, seed, max_mutants: [m for m in order if m in mutants])
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("TOY_LOG", str(log))
 
     result = mrun.run_scope(root, "toy", ["src/toy.py"], ["tests/test_toy.py"], jobs=1, budget_seconds=300,
                             equivalents=[], timeout=30.0)
-    assert result.coverage and result.test_count == 2
+    assert result.coverage and result.test_count == 3
     got = {o.mutant: o for o in result.outcomes}
     assert (got[covered_by_b].status, got[covered_by_b].tests) == ("killed", 1)
     assert "test_b" in got[covered_by_b].detail
     assert (got[uncovered].status, got[uncovered].tests, got[uncovered].detail) == (
         "survived", 0, "no test executes this line")
-    assert (got[import_time].status, got[import_time].tests) == ("killed", 2)
+    assert (got[import_time].status, got[import_time].tests) == ("killed", 3)
     assert "test_b" in got[import_time].detail
-    # the clean covered run (a, b), then the mutant of double() (b only), then nothing for triple(),
-    # then the import-time mutant against the whole selection (a passes, b fails)
-    assert log.read_text().split() == ["a", "b", "b", "a", "b"]
+    assert (got[in_child].status, got[in_child].tests) == ("killed", 1)  # the child's coverage counts
+    assert "test_c" in got[in_child].detail
+    # the clean covered run (a, b, c), then the mutant of double() (b only), then nothing for triple(),
+    # then the import-time mutant against the whole selection (a passes, b fails, -x stops), then c
+    assert log.read_text().split() == ["a", "b", "c", "b", "a", "b", "c"]
 
     # --no-coverage: the old behaviour, every mutant against the whole selection (triple() is run too)
     log.unlink()
@@ -97,8 +111,8 @@ def test_a_mutant_runs_only_the_tests_that_execute_its_line(tmp_path: Path,
                          equivalents=[], timeout=30.0, coverage=False)
     assert not old.coverage
     assert [(o.status, o.tests) for o in old.outcomes] == [("killed", None), ("survived", None),
-                                                          ("killed", None)]
-    assert log.read_text().split() == ["a", "b", "a", "b", "a", "b", "a", "b"]
+                                                          ("killed", None), ("killed", None)]
+    assert log.read_text().split() == ["a", "b", "c", "a", "b", "a", "b", "c", "a", "b", "a", "b", "c"]
     assert (root / "src" / "toy.py").read_text() == TOY
 
 
