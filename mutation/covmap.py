@@ -11,13 +11,13 @@ mutant spanning lines L of file F, :meth:`CoverageMap.select` returns, in this o
    test's setup or teardown is widened to every test that shares one of that test's fixtures of a
    wider scope (module, package, session): such a fixture runs once, in the first test that needs
    it, and the others use what it built.
-3. Plus the tests that start a Python subprocess (CLI-style tests): coverage does not see the code
-   that runs in a child process, so they are selected for every mutant.
+3. Plus the tests that started a Python subprocess which reported no coverage (the plugin measures
+   children through ``mutation/_covchild.py``; their lines count for the test that started them
+   like its own): what such a child ran is unknown, so these tests are selected for every mutant.
 4. **none** if no test remains: no test executes the line, so no test can fail (``survived``).
 
-Blind spots (documented in ``docs/testing.md``): code that runs in a subprocess started by a
-fixture of a wider scope, and state one test leaves behind for a later test that never executes
-the mutated line itself (a memo cache filled by the first caller, say).
+The blind spot (documented in ``docs/testing.md``): state one test leaves behind for a later test
+that never executes the mutated line itself (a memo cache filled by the first caller, say).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class CoverageMap:
     tests: list[str]  # node ids in run order (the scope's file order)
     durations: dict[str, float]  # node id -> seconds (setup + call + teardown) in the covered run
     shared: dict[str, list[str]]  # node id -> its fixtures of a scope wider than function
-    subprocess: list[str]  # node ids that started a Python subprocess
+    subprocess: list[str]  # node ids that started a Python subprocess that reported no coverage
     lines: dict[str, dict[int, list[str]]]  # file -> line -> contexts (<import> or phase|node id)
     seconds: float = 0.0  # the covered run, as measured by the plugin
     _runtime: dict[str, set[int]] = field(default_factory=dict, repr=False)
