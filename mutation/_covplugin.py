@@ -20,6 +20,11 @@ paths of the scope's source files joined by ``os.pathsep``)
     listed under ``subprocess``: the runner runs it for every mutant. OUT holds the map as JSON
     (see :func:`_Recorder.dump`).
 
+``FIELDSTREAM_MUTATION_DURATIONS=OUT.json``
+    Record each test's time (setup + call + teardown) without coverage: ``{"durations": {id: s},
+    "seconds": s}``. The runner sets per-mutant timeouts from these (tracing makes the covered run
+    several times slower, unevenly: more for the parser's hot loop than for a test that waits).
+
 ``FIELDSTREAM_MUTATION_SELECT=FILE`` (node ids, one per line)
     Deselect every collected test whose node id is not in FILE, keeping the collection order. If
     an id in FILE was not collected (a mutant changed a parametrize id, say), nothing is
@@ -43,6 +48,22 @@ IMPORT = "<import>"
 _COVERAGE_ENV = "FIELDSTREAM_MUTATION_COVERAGE"
 _SOURCES_ENV = "FIELDSTREAM_MUTATION_SOURCES"
 _SELECT_ENV = "FIELDSTREAM_MUTATION_SELECT"
+_DURATIONS_ENV = "FIELDSTREAM_MUTATION_DURATIONS"
+
+
+class _Timer:
+    def __init__(self, out: str) -> None:
+        self.out = out
+        self.started = time.monotonic()
+        self.durations: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        payload = {"durations": self.durations, "seconds": time.monotonic() - self.started}
+        Path(self.out).write_text(json.dumps(payload), encoding="utf-8")
 
 
 class _Recorder:
@@ -178,6 +199,9 @@ def _start() -> None:
     if out:
         sources = [s for s in os.environ.get(_SOURCES_ENV, "").split(os.pathsep) if s]
         _PLUGINS.append(_Recorder(out, sources))
+    timer = os.environ.get(_DURATIONS_ENV)
+    if timer:
+        _PLUGINS.append(_Timer(timer))
     select = os.environ.get(_SELECT_ENV)
     if select:
         _PLUGINS.append(_Selector(select))

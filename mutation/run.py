@@ -11,10 +11,14 @@ How it works (see ``docs/testing.md``):
 2. The list is shuffled with a fixed seed (``--seed``) and cut at ``--max-mutants``; mutants then run
    in that order until the time budget is used up, so a bigger budget runs a superset.
 3. Each job owns a private copy of the repository in a temporary directory (the working tree is
-   never written). A mutant is written into that copy, the scope's tests run there
-   (``pytest -x -q -p no:cacheprovider``, ``PYTHONPATH`` = the copy's ``src``), and the file is
-   restored. A failing test kills the mutant; a run over the per-mutant timeout is killed and the
-   mutant counts as killed by timeout.
+   never written). Before any mutant the scope's tests run twice on the unmutated copies, at once:
+   under coverage (``mutation/_covplugin.py``: which test executes which line) and plain (each
+   test's own time). A mutant is written into a copy, the tests that execute its lines run there
+   (``pytest -x -q -p no:cacheprovider``, ``PYTHONPATH`` = the copy's ``src``; the rules are in
+   ``mutation/covmap.py``; ``--no-coverage``: the scope's whole selection), and the file is
+   restored. A failing test kills the mutant; a run over the per-mutant timeout (3x the selected
+   tests' time in the plain run, at least 10 s) is killed and the mutant counts as killed by
+   timeout. A mutant on a line no test executes survives without a run.
 4. Survivors listed in ``mutation/equivalent.txt`` (file:line operator reason) count as equivalent.
 
 The exit status is 0 when the run completed (survivors are findings, not errors), 2 on a usage or
@@ -182,7 +186,8 @@ class ScopeResult:
     timeout: float
     total_mutants: int
     outcomes: list[Outcome] = field(default_factory=list)
-    coverage: bool = False  # per-mutant selection from the covered clean run (baseline_seconds is that run)
+    coverage: bool = False  # per-mutant selection from the covered clean run
+    covered_seconds: float = 0.0  # the covered clean run (baseline_seconds: the plain one)
     test_count: int = 0  # tests in the scope's whole selection (coverage runs only)
 
 
@@ -274,17 +279,32 @@ def select(mutants: list[Mutant], seed: int, max_mutants: int | None) -> list[Mu
     return ordered[:max_mutants] if max_mutants is not None else ordered
 
 
-def _covered_run(repo: Path, sources: list[str], tests: list[str],
-                 pytest_args: list[str] | None) -> tuple[int | None, float, str, CoverageMap | None]:
-    """The clean run of the whole selection under coverage: (exit code, seconds, output, map)."""
-    out_file = repo.parent / "coverage-map.json"
-    env = {"FIELDSTREAM_MUTATION_COVERAGE": str(out_file),
-           "FIELDSTREAM_MUTATION_CHILD_DIR": str(repo.parent / "plugin" / "child"),
-           "FIELDSTREAM_MUTATION_SOURCES": os.pathsep.join(str((repo / s).resolve()) for s in sources)}
-    code, seconds, out = _pytest(repo, tests, None, pytest_args, env)
-    if code != 0 or not out_file.is_file():
-        return code if code != 0 else 3, seconds, out, None
-    return code, seconds, out, CoverageMap.load(out_file)
+def _clean_runs(repo: Path, other: Path, sources: list[str], tests: list[str], pytest_args: list[str] | None,
+                ) -> tuple[int | None, float, str, CoverageMap | None, float]:
+    """The two clean runs of the whole selection, at once when ``other`` is another copy: one under
+    coverage (the map) and one plain (each test's own time, for the timeouts: tracing slows the
+    parser's hot loop several times more than a test that waits). (exit code, plain seconds, output,
+    map with the plain run's durations, covered seconds)."""
+    map_file, times_file = repo.parent / "coverage-map.json", other.parent / "durations.json"
+    cov_env = {"FIELDSTREAM_MUTATION_COVERAGE": str(map_file),
+               "FIELDSTREAM_MUTATION_CHILD_DIR": str(repo.parent / "plugin" / "child"),
+               "FIELDSTREAM_MUTATION_SOURCES": os.pathsep.join(str((repo / s).resolve()) for s in sources)}
+    with ThreadPoolExecutor(max_workers=2 if other != repo else 1) as pool:
+        covered = pool.submit(_pytest, repo, tests, None, pytest_args, cov_env)
+        plain = pool.submit(_pytest, other, tests, None, pytest_args,
+                            {"FIELDSTREAM_MUTATION_DURATIONS": str(times_file)})
+        try:
+            (code, covered_seconds, out), (plain_code, seconds, plain_out) = covered.result(), plain.result()
+        except BaseException:  # interrupted: leave no test run behind
+            _kill_all()
+            raise
+    if plain_code != 0:
+        return plain_code, seconds, plain_out, None, covered_seconds
+    if code != 0 or not map_file.is_file():
+        return code if code != 0 else 3, seconds, out, None, covered_seconds
+    covmap = CoverageMap.load(map_file)
+    covmap.durations = json.loads(times_file.read_text(encoding="utf-8"))["durations"]
+    return 0, seconds, out, covmap, covered_seconds
 
 
 def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, jobs: int = 2,
@@ -312,17 +332,22 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
         probe = repos.get()
         _check_import(probe)
         covmap: CoverageMap | None = None
+        covered_seconds = 0.0
         if coverage:
             if importlib.util.find_spec("coverage") is None:
                 raise SetupError("the coverage package is missing (pip install -e '.[dev]'), "
                                  "or run with --no-coverage")
-            code, baseline, out, covmap = _covered_run(probe, sources, tests, pytest_args)
+            other = repos.get() if jobs > 1 else probe
+            code, baseline, out, covmap, covered_seconds = _clean_runs(probe, other, sources, tests,
+                                                                       pytest_args)
+            if other is not probe:
+                repos.put(other)
         else:
             code, baseline, out = _pytest(probe, tests, None, pytest_args)
         repos.put(probe)
         if code != 0:
             raise SetupError(f"scope {scope!r}: the tests fail on the unmutated code:\n{out}")
-        # pytest's start-up and collection: what the clean run took beyond its tests' own time
+        # pytest's start-up and collection: what the plain clean run took beyond its tests' own time
         overhead = max(0.0, baseline - covmap.seconds_of(tuple(covmap.tests))) if covmap else baseline
 
         def limit(expected: float) -> float:  # per-mutant timeout: a factor of the expected time, a floor
@@ -333,7 +358,8 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
         whole = limit(baseline)
         deadline = started + budget_seconds
         result = ScopeResult(scope, sources, tests, round(baseline, 2), round(whole, 1), len(mutants),
-                             coverage=covmap is not None, test_count=len(covmap.tests) if covmap else 0)
+                             coverage=covmap is not None, test_count=len(covmap.tests) if covmap else 0,
+                             covered_seconds=round(covered_seconds, 2))
         lock = threading.Lock()
         done = [0]
 
@@ -427,7 +453,8 @@ def to_json(results: list[ScopeResult], args: dict[str, Any]) -> dict[str, Any]:
         modules = {f: _counts([o for o in r.outcomes if o.mutant.file == f]) for f in r.sources}
         scopes.append({
             "scope": r.scope, "sources": r.sources, "tests": r.tests, "baseline_seconds": r.baseline_seconds,
-            "coverage": r.coverage, "test_count": r.test_count, "per_mutant": _per_mutant(r),
+            "coverage": r.coverage, "covered_seconds": r.covered_seconds, "test_count": r.test_count,
+            "per_mutant": _per_mutant(r),
             "timeout_seconds": r.timeout, "mutants_total": r.total_mutants, "sampled": len(r.outcomes),
             "summary": _counts(r.outcomes), "modules": modules,
             "mutants": [{"id": o.mutant.id, "file": o.mutant.file, "line": o.mutant.line,
@@ -460,7 +487,8 @@ def to_markdown(data: dict[str, Any]) -> str:
     for s in data["scopes"]:
         pm = s.get("per_mutant") or {}
         if s.get("coverage"):
-            how = (f"covered clean run of the {s['test_count']} tests {s['baseline_seconds']} s; per mutant "
+            how = (f"clean run of the {s['test_count']} tests {s['baseline_seconds']} s, under coverage "
+                   f"{s['covered_seconds']} s (both at once with --jobs 2); per mutant "
                    f"the tests that execute its lines: mean {pm.get('mean_tests')} tests, "
                    f"{pm.get('mean_seconds')} s ({pm.get('without_run', 0)} mutants on lines no test "
                    f"executes); timeout of the whole selection {s['timeout_seconds']} s.")
@@ -553,7 +581,8 @@ def main(argv: list[str] | None = None) -> int:
         pm = s["per_mutant"]
         print(f"{s['scope']}: {c['run']} run, {c['killed']} killed, {c['timeout']} timeout, {c['survived']} "
               f"survived, {c['equivalent']} equivalent, {c['not-run']} not run: score {c['score']}%; "
-              f"clean run {s['baseline_seconds']} s" + (" (covered)" if s["coverage"] else "")
+              f"clean run {s['baseline_seconds']} s"
+              + (f" (covered {s['covered_seconds']} s)" if s["coverage"] else "")
               + f", per mutant {pm['mean_tests'] if s['coverage'] else 'all'} tests, {pm['mean_seconds']} s")
     print(f"report: {report} and {report.with_suffix('.json')}")
     return 0

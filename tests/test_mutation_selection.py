@@ -101,9 +101,10 @@ def test_a_mutant_runs_only_the_tests_that_execute_its_line(tmp_path: Path,
     assert "test_b" in got[import_time].detail
     assert (got[in_child].status, got[in_child].tests) == ("killed", 1)  # the child's coverage counts
     assert "test_c" in got[in_child].detail
-    # the clean covered run (a, b, c), then the mutant of double() (b only), then nothing for triple(),
-    # then the import-time mutant against the whole selection (a passes, b fails, -x stops), then c
-    assert log.read_text().split() == ["a", "b", "c", "b", "a", "b", "c"]
+    # the clean runs, covered and plain (a, b, c twice: one after the other with jobs=1), then the
+    # mutant of double() (b only), then nothing for triple(), then the import-time mutant against the
+    # whole selection (a passes, b fails, -x stops), then c alone
+    assert log.read_text().split() == ["a", "b", "c", "a", "b", "c", "b", "a", "b", "c"]
 
     # --no-coverage: the old behaviour, every mutant against the whole selection (triple() is run too)
     log.unlink()
