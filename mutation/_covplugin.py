@@ -33,6 +33,7 @@ paths of the scope's source files joined by ``os.pathsep``)
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -110,6 +111,18 @@ class _Recorder:
 
         subprocess.Popen.__init__ = init  # type: ignore[method-assign]
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Import every source file of the scope now, under ``<import>``: a module a test would
+        import lazily would otherwise charge what runs at its import (a table built by a function)
+        to that one test, while every later test uses the result."""
+        for source in self.sources:
+            name = _module_name(source)
+            if name is not None and name not in sys.modules:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # an optional dependency missing: the tests cannot import it either
+                    pass
+
     def _switch(self, phase: str, nodeid: str) -> None:
         self.current = nodeid
         self.context = f"{phase}|{nodeid}"
@@ -175,6 +188,24 @@ class _Recorder:
                    "subprocess": sorted(self.spawning - {IMPORT}), "seconds": time.monotonic() - self.started,
                    "lines": lines}
         Path(self.out).write_text(json.dumps(payload), encoding="utf-8")
+
+
+def _module_name(path: str) -> str | None:
+    """The dotted name under which ``path`` is imported from ``sys.path`` (the deepest entry wins)."""
+    file = Path(path).resolve()
+    best: tuple[str, ...] | None = None
+    for entry in sys.path:
+        try:
+            parts = file.with_suffix("").relative_to(Path(entry or ".").resolve()).parts
+        except ValueError:
+            continue
+        if best is None or len(parts) < len(best):
+            best = parts
+    if not best:
+        return None
+    if best[-1] == "__init__":
+        best = best[:-1]
+    return ".".join(best) if best and all(p.isidentifier() for p in best) else None
 
 
 class _Selector:

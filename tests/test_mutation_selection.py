@@ -37,6 +37,14 @@ TOY = textwrap.dedent('''\
         return x // 2
 ''')
 
+LAZY = textwrap.dedent('''\
+    def build():
+        return {"k": 1}
+
+
+    TABLE = build()  # build() runs while the module is imported, inside whichever test imports it first
+''')
+
 TOY_TESTS = textwrap.dedent('''\
     import os
     import subprocess
@@ -63,6 +71,17 @@ TOY_TESTS = textwrap.dedent('''\
     def test_c():  # half() runs only in a child process
         _log("c")
         subprocess.run([sys.executable, "-c", "import toy; assert toy.half(4) == 2"], check=True)
+
+
+    def test_d():  # the first to import lazy, checks nothing
+        _log("d")
+        import lazy  # noqa: F401
+
+
+    def test_e():
+        _log("e")
+        import lazy
+        assert lazy.TABLE == {"k": 1}
 ''')
 
 
@@ -78,42 +97,50 @@ def test_a_mutant_runs_only_the_tests_that_execute_its_line(tmp_path: Path,
     (root / "src").mkdir(parents=True)
     (root / "tests").mkdir()
     (root / "src" / "toy.py").write_text(TOY)
+    (root / "src" / "lazy.py").write_text(LAZY)
     (root / "tests" / "test_toy.py").write_text(TOY_TESTS)
     log = tmp_path / "ran.txt"
     covered_by_b = _pick(TOY, 6, "return-none", "return None")  # double(): only test_b calls it
     uncovered = _pick(TOY, 10, "return-none", "return None")  # triple(): no test calls it
     import_time = _pick(TOY, 2, "constant", "FACTOR = 3")  # module level: runs before any test
     in_child = _pick(TOY, 18, "return-none", "return None")  # half(): only test_c's subprocess calls it
-    order = [covered_by_b, uncovered, import_time, in_child]
+    [lazy_build] = [m for m in find_mutants(LAZY, "src/lazy.py")
+                    if (m.line, m.operator) == (2, "return-none")]
+    order = [covered_by_b, uncovered, import_time, in_child, lazy_build]
     monkeypatch.setattr(mrun, "select", lambda mutants, seed, max_mutants: [m for m in order if m in mutants])
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("TOY_LOG", str(log))
 
-    result = mrun.run_scope(root, "toy", ["src/toy.py"], ["tests/test_toy.py"], jobs=1, budget_seconds=300,
+    sources = ["src/toy.py", "src/lazy.py"]
+    result = mrun.run_scope(root, "toy", sources, ["tests/test_toy.py"], jobs=1, budget_seconds=300,
                             equivalents=[], timeout=30.0)
-    assert result.coverage and result.test_count == 3
+    assert result.coverage and result.test_count == 5
     got = {o.mutant: o for o in result.outcomes}
     assert (got[covered_by_b].status, got[covered_by_b].tests) == ("killed", 1)
     assert "test_b" in got[covered_by_b].detail
     assert (got[uncovered].status, got[uncovered].tests, got[uncovered].detail) == (
         "survived", 0, "no test executes this line")
-    assert (got[import_time].status, got[import_time].tests) == ("killed", 3)
+    assert (got[import_time].status, got[import_time].tests) == ("killed", 5)
     assert "test_b" in got[import_time].detail
     assert (got[in_child].status, got[in_child].tests) == ("killed", 1)  # the child's coverage counts
     assert "test_c" in got[in_child].detail
-    # the clean runs, covered and plain (a, b, c twice: one after the other with jobs=1), then the
-    # mutant of double() (b only), then nothing for triple(), then the import-time mutant against the
-    # whole selection (a passes, b fails, -x stops), then c alone
-    assert log.read_text().split() == ["a", "b", "c", "a", "b", "c", "b", "a", "b", "c"]
+    # the plugin imports every source file before the first test: build() counts as import-time, not
+    # as test_d's (which would select d alone, and d checks nothing)
+    assert (got[lazy_build].status, got[lazy_build].tests) == ("killed", 5)
+    assert "test_e" in got[lazy_build].detail
+    # the clean runs, covered and plain (one after the other with jobs=1), then the mutant of double()
+    # (b only), then nothing for triple(), then the import-time mutant against the whole selection
+    # (a passes, b fails, -x stops), then c alone, then build() against the whole selection
+    assert log.read_text().split() == [*"abcde", *"abcde", "b", "a", "b", "c", *"abcde"]
 
     # --no-coverage: the old behaviour, every mutant against the whole selection (triple() is run too)
     log.unlink()
-    old = mrun.run_scope(root, "toy", ["src/toy.py"], ["tests/test_toy.py"], jobs=1, budget_seconds=300,
+    old = mrun.run_scope(root, "toy", sources, ["tests/test_toy.py"], jobs=1, budget_seconds=300,
                          equivalents=[], timeout=30.0, coverage=False)
     assert not old.coverage
-    assert [(o.status, o.tests) for o in old.outcomes] == [("killed", None), ("survived", None),
-                                                          ("killed", None), ("killed", None)]
-    assert log.read_text().split() == ["a", "b", "c", "a", "b", "a", "b", "c", "a", "b", "a", "b", "c"]
+    assert [o.status for o in old.outcomes] == ["killed", "survived", "killed", "killed", "killed"]
+    assert all(o.tests is None for o in old.outcomes)
+    assert log.read_text().split() == [*"abcde", *"ab", *"abcde", *"ab", *"abc", *"abcde"]
     assert (root / "src" / "toy.py").read_text() == TOY
 
 
