@@ -71,7 +71,9 @@ class CoverageMap:
     @classmethod
     def load(cls, path: Path) -> CoverageMap:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        lines = {f: {int(n): c for n, c in per.items()} for f, per in raw["lines"].items()}
+        names = raw["contexts"]  # the strings are shared, each line holds references only
+        lines = {f: {int(n): [names[i] for i in idx] for n, idx in per.items()}
+                 for f, per in raw["lines"].items()}
         return cls(raw["tests"], raw["durations"], raw["shared"], raw["subprocess"], lines, raw["seconds"])
 
     def select(self, file: str, text: str, lines: range) -> Selection:
