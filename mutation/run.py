@@ -11,10 +11,14 @@ How it works (see ``docs/testing.md``):
 2. The list is shuffled with a fixed seed (``--seed``) and cut at ``--max-mutants``; mutants then run
    in that order until the time budget is used up, so a bigger budget runs a superset.
 3. Each job owns a private copy of the repository in a temporary directory (the working tree is
-   never written). A mutant is written into that copy, the scope's tests run there
-   (``pytest -x -q -p no:cacheprovider``, ``PYTHONPATH`` = the copy's ``src``), and the file is
-   restored. A failing test kills the mutant; a run over the per-mutant timeout is killed and the
-   mutant counts as killed by timeout.
+   never written). Before any mutant the scope's tests run twice on the unmutated copies, at once:
+   under coverage (``mutation/_covplugin.py``: which test executes which line) and plain (each
+   test's own time). A mutant is written into a copy, the tests that execute its lines run there
+   (``pytest -x -q -p no:cacheprovider``, ``PYTHONPATH`` = the copy's ``src``; the rules are in
+   ``mutation/covmap.py``; ``--no-coverage``: the scope's whole selection), and the file is
+   restored. A failing test kills the mutant; a run over the per-mutant timeout (3x the selected
+   tests' time in the plain run, at least 10 s) is killed and the mutant counts as killed by
+   timeout. A mutant on a line no test executes survives without a run.
 4. Survivors listed in ``mutation/equivalent.txt`` (file:line operator reason) count as equivalent.
 
 The exit status is 0 when the run completed (survivors are findings, not errors), 2 on a usage or
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
+import importlib.util
 import json
 import os
 import queue
@@ -43,10 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from mutation import config
+from mutation.covmap import ALL, NONE, CoverageMap, Selection, mutant_lines
 from mutation.operators import OPERATORS, Mutant, find_mutants, iter_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
+PLUGIN = Path(__file__).resolve().parent / "_covplugin.py"
+CHILD = Path(__file__).resolve().parent / "_covchild.py"
+PLUGIN_NAME = "_fieldstream_mutation"  # the plugin's module name in a worker (see _make_copy)
 
 KILLED, TIMEOUT, SURVIVED, EQUIV, NOT_RUN = "killed", "timeout", "survived", "equivalent", "not-run"
 
@@ -165,6 +174,7 @@ class Outcome:
     status: str
     seconds: float = 0.0
     detail: str = ""
+    tests: int | None = None  # how many tests were selected (None: the whole selection, --no-coverage)
 
 
 @dataclass
@@ -176,11 +186,18 @@ class ScopeResult:
     timeout: float
     total_mutants: int
     outcomes: list[Outcome] = field(default_factory=list)
+    coverage: bool = False  # per-mutant selection from the covered clean run
+    covered_seconds: float = 0.0  # the covered clean run (baseline_seconds: the plain one)
+    test_count: int = 0  # tests in the scope's whole selection (coverage runs only)
 
 
 def _make_copy(root: Path, dest: Path) -> Path:
+    """``dest/repo``: the files of ``config.COPY``; ``dest/plugin``: our pytest plugin, on ``PYTHONPATH``."""
     repo = dest / "repo"
     repo.mkdir(parents=True)
+    (dest / "plugin" / "child").mkdir(parents=True)
+    shutil.copy2(PLUGIN, dest / "plugin" / f"{PLUGIN_NAME}.py")
+    shutil.copy2(CHILD, dest / "plugin" / "child" / "sitecustomize.py")  # only on a child's path
     ignore = shutil.ignore_patterns(*config.COPY_IGNORE)
     for name in config.COPY:
         src = root / name
@@ -191,12 +208,15 @@ def _make_copy(root: Path, dest: Path) -> Path:
     return repo
 
 
-def _env(repo: Path) -> dict[str, str]:
+def _env(repo: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(repo)])
+    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(repo), str(repo.parent / "plugin")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # a stale .pyc of a same-size mutant must never be reused
     env["HYPOTHESIS_PROFILE"] = config.HYPOTHESIS_PROFILE
     env.pop("PYTEST_ADDOPTS", None)
+    for name in [n for n in env if n.startswith("FIELDSTREAM_MUTATION_")]:  # only what ``extra`` asks
+        del env[name]
+    env.update(extra or {})
     return env
 
 
@@ -211,13 +231,17 @@ def _kill_all() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _pytest(repo: Path, tests: list[str], timeout: float | None,
-            args: list[str] | None = None) -> tuple[int | None, float, str]:
-    """Run the tests in ``repo``; (exit code or None on timeout, seconds, output tail)."""
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *(args or []), *tests]
+def _pytest(repo: Path, tests: list[str], timeout: float | None, args: list[str] | None = None,
+            env: dict[str, str] | None = None) -> tuple[int | None, float, str]:
+    """Run the tests in ``repo``; (exit code or None on timeout, seconds, output tail).
+
+    ``--rootdir`` is fixed so node ids do not depend on which test files are passed; our plugin is
+    loaded (it does nothing unless ``env`` asks it to record coverage or to select tests)."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", PLUGIN_NAME,
+           f"--rootdir={repo}", *(args or []), *tests]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo, env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     _ACTIVE.add(proc)
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -255,12 +279,44 @@ def select(mutants: list[Mutant], seed: int, max_mutants: int | None) -> list[Mu
     return ordered[:max_mutants] if max_mutants is not None else ordered
 
 
+def _clean_runs(repo: Path, other: Path, sources: list[str], tests: list[str], pytest_args: list[str] | None,
+                ) -> tuple[int | None, float, str, CoverageMap | None, float]:
+    """The two clean runs of the whole selection, at once when ``other`` is another copy: one under
+    coverage (the map) and one plain (each test's own time, for the timeouts: tracing slows the
+    parser's hot loop several times more than a test that waits). (exit code, plain seconds, output,
+    map with the plain run's durations, covered seconds)."""
+    map_file, times_file = repo.parent / "coverage-map.json", other.parent / "durations.json"
+    cov_env = {"FIELDSTREAM_MUTATION_COVERAGE": str(map_file),
+               "FIELDSTREAM_MUTATION_CHILD_DIR": str(repo.parent / "plugin" / "child"),
+               "FIELDSTREAM_MUTATION_SOURCES": os.pathsep.join(str((repo / s).resolve()) for s in sources)}
+    with ThreadPoolExecutor(max_workers=2 if other != repo else 1) as pool:
+        covered = pool.submit(_pytest, repo, tests, None, pytest_args, cov_env)
+        plain = pool.submit(_pytest, other, tests, None, pytest_args,
+                            {"FIELDSTREAM_MUTATION_DURATIONS": str(times_file)})
+        try:
+            (code, covered_seconds, out), (plain_code, seconds, plain_out) = covered.result(), plain.result()
+        except BaseException:  # interrupted: leave no test run behind
+            _kill_all()
+            raise
+    if plain_code != 0:
+        return plain_code, seconds, plain_out, None, covered_seconds
+    if code != 0 or not map_file.is_file():
+        return code if code != 0 else 3, seconds, out, None, covered_seconds
+    covmap = CoverageMap.load(map_file)
+    covmap.durations = json.loads(times_file.read_text(encoding="utf-8"))["durations"]
+    return 0, seconds, out, covmap, covered_seconds
+
+
 def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, jobs: int = 2,
               budget_seconds: float = 900.0, max_mutants: int | None = None, seed: int = 0,
               operators: tuple[str, ...] = OPERATORS, equivalents: list[Equivalent] | None = None,
               timeout: float | None = None, pytest_args: list[str] | None = None,
-              only: set[str] | None = None, log: Any = None) -> ScopeResult:
-    """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``)."""
+              only: set[str] | None = None, log: Any = None, coverage: bool = True) -> ScopeResult:
+    """Run the mutants of ``sources`` against ``tests`` (both relative to ``root``).
+
+    With ``coverage`` (the default) the clean run records which tests execute which lines, and each
+    mutant runs only the tests that execute one of its lines (``mutation/covmap.py``); without it,
+    every mutant runs the whole selection."""
     equivalents = load_equivalents() if equivalents is None else equivalents
     started = time.monotonic()
     texts = {f: (root / f).read_text(encoding="utf-8") for f in sources}
@@ -275,46 +331,94 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
             repos.put(_make_copy(root, Path(tmp) / f"job{j}"))
         probe = repos.get()
         _check_import(probe)
-        code, baseline, out = _pytest(probe, tests, None, pytest_args)
+        covmap: CoverageMap | None = None
+        covered_seconds = 0.0
+        if coverage:
+            if importlib.util.find_spec("coverage") is None:
+                raise SetupError("the coverage package is missing (pip install -e '.[dev]'), "
+                                 "or run with --no-coverage")
+            other = repos.get() if jobs > 1 else probe
+            code, baseline, out, covmap, covered_seconds = _clean_runs(probe, other, sources, tests,
+                                                                       pytest_args)
+            if other is not probe:
+                repos.put(other)
+        else:
+            code, baseline, out = _pytest(probe, tests, None, pytest_args)
         repos.put(probe)
         if code != 0:
             raise SetupError(f"scope {scope!r}: the tests fail on the unmutated code:\n{out}")
-        per_mutant = timeout if timeout is not None else max(config.TIMEOUT_FLOOR,
-                                                             config.TIMEOUT_FACTOR * baseline)
+        # pytest's start-up and collection: what the plain clean run took beyond its tests' own time
+        overhead = max(0.0, baseline - covmap.seconds_of(tuple(covmap.tests))) if covmap else baseline
+
+        def limit(expected: float) -> float:  # per-mutant timeout: a factor of the expected time, a floor
+            if timeout is not None:
+                return timeout
+            return max(config.TIMEOUT_FLOOR, config.TIMEOUT_FACTOR * expected)
+
+        whole = limit(baseline)
         deadline = started + budget_seconds
-        result = ScopeResult(scope, sources, tests, round(baseline, 2), round(per_mutant, 1), len(mutants))
+        result = ScopeResult(scope, sources, tests, round(baseline, 2), round(whole, 1), len(mutants),
+                             coverage=covmap is not None, test_count=len(covmap.tests) if covmap else 0,
+                             covered_seconds=round(covered_seconds, 2))
         lock = threading.Lock()
         done = [0]
+
+        def plan(m: Mutant) -> tuple[Selection | None, list[str], float, float]:
+            """(selection or None for the whole one, test files to pass, expected seconds, timeout)."""
+            if covmap is None:
+                return None, tests, baseline, whole
+            sel = covmap.select(m.file, texts[m.file], mutant_lines(texts[m.file], m.start, m.end))
+            if sel.kind == ALL:
+                return sel, tests, baseline, whole
+            if sel.kind == NONE:
+                return sel, [], 0.0, 0.0
+            files = {t.split("::", 1)[0] for t in sel.tests}
+            expected = overhead + covmap.seconds_of(sel.tests)
+            return sel, [t for t in tests if t in files], expected, limit(expected)
 
         def one(m: Mutant) -> Outcome:
             reason = equivalent_reason(m, equivalents)
             if reason is not None:
                 return Outcome(m, EQUIV, detail=reason)
-            if _STOP.is_set() or time.monotonic() + min(per_mutant, baseline * 1.5) > deadline:
+            sel, files, expected, per_mutant = plan(m)
+            if sel is not None and sel.kind == NONE:
+                outcome = Outcome(m, SURVIVED, 0.0, sel.reason, tests=0)
+            elif _STOP.is_set() or time.monotonic() + min(per_mutant, expected * 1.5) > deadline:
                 return Outcome(m, NOT_RUN)
+            else:
+                outcome = _run_mutant(m, sel, files, per_mutant)
+            with lock:
+                done[0] += 1
+                if log is not None:
+                    picked = "" if outcome.tests is None else f" [{outcome.tests} tests]"
+                    print(f"[{scope} {done[0]}/{len(chosen)}] {outcome.status:8} {m.file}:{m.line} "
+                          f"{m.operator}: {m.mutated_line.strip()[:80]}{picked}", file=log, flush=True)
+            return outcome
+
+        def _run_mutant(m: Mutant, sel: Selection | None, files: list[str], per_mutant: float) -> Outcome:
             repo = repos.get()
             target = repo / m.file
+            env: dict[str, str] = {}
+            count = None if sel is None else result.test_count if sel.kind == ALL else len(sel.tests)
             try:
+                if sel is not None and sel.kind != ALL:
+                    select_file = repo.parent / "selected-tests.txt"
+                    select_file.write_text("".join(t + "\n" for t in sel.tests), encoding="utf-8")
+                    env["FIELDSTREAM_MUTATION_SELECT"] = str(select_file)
                 target.write_text(m.apply(texts[m.file]), encoding="utf-8")
-                code, seconds, out = _pytest(repo, tests, per_mutant, pytest_args)
+                code, seconds, out = _pytest(repo, files, per_mutant, pytest_args, env)
             finally:
                 target.write_text(texts[m.file], encoding="utf-8")
                 repos.put(repo)
             if code is None:
-                outcome = Outcome(m, TIMEOUT, seconds, f"no result after {per_mutant:.0f} s")
-            elif code == 0:
-                outcome = Outcome(m, SURVIVED, seconds)
-            elif code in (1, 2, 3):  # tests failed / interrupted (e.g. an import error) / internal error
+                return Outcome(m, TIMEOUT, seconds, f"no result after {per_mutant:.0f} s", count)
+            if code == 0:
+                return Outcome(m, SURVIVED, seconds, tests=count)
+            if code in (1, 2, 3):  # tests failed / interrupted (e.g. an import error) / internal error
                 lines = [ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))]
-                outcome = Outcome(m, KILLED, seconds, lines[0] if lines else f"pytest exit {code}")
-            else:  # 4: usage error, 5: no tests collected: the mutant broke collection itself
-                outcome = Outcome(m, KILLED, seconds, f"pytest exit {code}")
-            with lock:
-                done[0] += 1
-                if log is not None:
-                    print(f"[{scope} {done[0]}/{len(chosen)}] {outcome.status:8} {m.file}:{m.line} "
-                          f"{m.operator}: {m.mutated_line.strip()[:80]}", file=log, flush=True)
-            return outcome
+                return Outcome(m, KILLED, seconds, lines[0] if lines else f"pytest exit {code}", count)
+            # 4: usage error, 5: no tests collected: the mutant broke collection itself
+            return Outcome(m, KILLED, seconds, f"pytest exit {code}", count)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             try:
@@ -334,18 +438,30 @@ def _counts(outcomes: list[Outcome]) -> dict[str, Any]:
     return c
 
 
+def _per_mutant(r: ScopeResult) -> dict[str, Any]:
+    """Mean tests and seconds per mutant that ran (or was decided without a run: no covering test)."""
+    ran = [o for o in r.outcomes if o.status in (KILLED, TIMEOUT, SURVIVED)]
+    counts = [o.tests if o.tests is not None else r.test_count for o in ran]
+    return {"mutants": len(ran), "without_run": sum(o.tests == 0 for o in ran),
+            "mean_tests": round(sum(counts) / len(ran), 1) if ran and r.coverage else None,
+            "mean_seconds": round(sum(o.seconds for o in ran) / len(ran), 2) if ran else None}
+
+
 def to_json(results: list[ScopeResult], args: dict[str, Any]) -> dict[str, Any]:
     scopes = []
     for r in results:
         modules = {f: _counts([o for o in r.outcomes if o.mutant.file == f]) for f in r.sources}
         scopes.append({
             "scope": r.scope, "sources": r.sources, "tests": r.tests, "baseline_seconds": r.baseline_seconds,
+            "coverage": r.coverage, "covered_seconds": r.covered_seconds, "test_count": r.test_count,
+            "per_mutant": _per_mutant(r),
             "timeout_seconds": r.timeout, "mutants_total": r.total_mutants, "sampled": len(r.outcomes),
             "summary": _counts(r.outcomes), "modules": modules,
             "mutants": [{"id": o.mutant.id, "file": o.mutant.file, "line": o.mutant.line,
                          "operator": o.mutant.operator, "original": o.mutant.original_line.strip(),
                          "mutated": o.mutant.mutated_line.strip(), "status": o.status,
-                         "seconds": round(o.seconds, 2), "detail": o.detail} for o in r.outcomes],
+                         "seconds": round(o.seconds, 2), "tests": o.tests, "detail": o.detail}
+                        for o in r.outcomes],
         })
     return {"args": args, "scopes": scopes}
 
@@ -356,7 +472,8 @@ def to_markdown(data: dict[str, Any]) -> str:
            f"`python -m mutation --scope {a['scope']} --budget-minutes {a['budget_minutes']} "
            f"--jobs {a['jobs']} "
            f"--seed {a['seed']}" + (f" --max-mutants {a['max_mutants']}" if a["max_mutants"] else "")
-           + (f" --module {a['module']}" if a.get("module") else "") + "`", "",
+           + (f" --module {a['module']}" if a.get("module") else "")
+           + (" --no-coverage" if a.get("no_coverage") else "") + "`", "",
            "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants "
            "(`mutation/equivalent.txt`) and mutants the budget did not reach are left out.", "",
            "| scope | module | run | killed | timeout | survived | equivalent | not run | score |",
@@ -368,15 +485,26 @@ def to_markdown(data: dict[str, Any]) -> str:
             out.append(f"| {s['scope']} | {mod} | {c['run']} | {c['killed']} | {c['timeout']} "
                        f"| {c['survived']} | {c['equivalent']} | {c['not-run']} | {score} |")
     for s in data["scopes"]:
+        pm = s.get("per_mutant") or {}
+        if s.get("coverage"):
+            how = (f"clean run of the {s['test_count']} tests {s['baseline_seconds']} s, under coverage "
+                   f"{s['covered_seconds']} s (both at once with --jobs 2); per mutant "
+                   f"the tests that execute its lines: mean {pm.get('mean_tests')} tests, "
+                   f"{pm.get('mean_seconds')} s ({pm.get('without_run', 0)} mutants on lines no test "
+                   f"executes); timeout of the whole selection {s['timeout_seconds']} s.")
+        else:
+            how = (f"clean run of the tests {s['baseline_seconds']} s, every mutant runs all of them "
+                   f"(--no-coverage): mean {pm.get('mean_seconds')} s; per-mutant timeout "
+                   f"{s['timeout_seconds']} s.")
         out += ["", f"## {s['scope']}: survivors", "",
-                f"{s['mutants_total']} mutants in scope, {s['sampled']} sampled; clean run of the tests "
-                f"{s['baseline_seconds']} s, per-mutant timeout {s['timeout_seconds']} s.", "",
+                f"{s['mutants_total']} mutants in scope, {s['sampled']} sampled; {how}", "",
                 "Tests: " + ", ".join(f"`{t}`" for t in s["tests"]), ""]
         survivors = [m for m in s["mutants"] if m["status"] == SURVIVED]
         if not survivors:
             out.append("None.")
         for m in sorted(survivors, key=lambda m: (m["file"], m["line"])):
-            out += [f"- `{m['file']}:{m['line']}` {m['operator']} (`{m['id']}`)", "  ```diff",
+            untested = " (no test executes this line)" if m.get("tests") == 0 else ""
+            out += [f"- `{m['file']}:{m['line']}` {m['operator']} (`{m['id']}`){untested}", "  ```diff",
                     f"  - {m['original']}", f"  + {m['mutated']}", "  ```"]
         timeouts = [m for m in s["mutants"] if m["status"] == TIMEOUT]
         if timeouts:
@@ -404,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="only these operators (repeatable)")
     ap.add_argument("--timeout", type=float,
                     help="per-mutant timeout in seconds (default: from the clean run)")
+    ap.add_argument("--no-coverage", action="store_true",
+                    help="run every mutant against the scope's whole selection (no per-test coverage map)")
     ap.add_argument("--report", default="docs/mutation-report.md",
                     help="Markdown survivors report; the JSON goes next to it (.json)")
     ap.add_argument("--check-equivalents", action="store_true",
@@ -434,19 +564,25 @@ def main(argv: list[str] | None = None) -> int:
                                      operators=tuple(args.operator or OPERATORS),
                                      timeout=args.timeout, log=sys.stderr,
                                      pytest_args=config.SCOPES[scope].get("pytest_args"),
-                                     only=set(args.only) if args.only else None))
+                                     only=set(args.only) if args.only else None,
+                                     coverage=not args.no_coverage))
     except SetupError as exc:
         print(f"mutation: {exc}", file=sys.stderr)
         return 2
     data = to_json(results, {"scope": args.scope, "budget_minutes": args.budget_minutes, "jobs": args.jobs,
-                             "seed": args.seed, "max_mutants": args.max_mutants, "module": args.module})
+                             "seed": args.seed, "max_mutants": args.max_mutants, "module": args.module,
+                             "no_coverage": args.no_coverage})
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(to_markdown(data), encoding="utf-8")
     report.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     for s in data["scopes"]:
         c = s["summary"]
+        pm = s["per_mutant"]
         print(f"{s['scope']}: {c['run']} run, {c['killed']} killed, {c['timeout']} timeout, {c['survived']} "
-              f"survived, {c['equivalent']} equivalent, {c['not-run']} not run: score {c['score']}%")
+              f"survived, {c['equivalent']} equivalent, {c['not-run']} not run: score {c['score']}%; "
+              f"clean run {s['baseline_seconds']} s"
+              + (f" (covered {s['covered_seconds']} s)" if s["coverage"] else "")
+              + f", per mutant {pm['mean_tests'] if s['coverage'] else 'all'} tests, {pm['mean_seconds']} s")
     print(f"report: {report} and {report.with_suffix('.json')}")
     return 0
