@@ -29,6 +29,7 @@ SCOPES: dict[str, dict[str, list[str]]] = {
             "tests/**/test_core_errors.py",
             "tests/**/test_core_*.py",
             "tests/**/test_lenient.py",
+            "tests/**/test_hostile.py",
         ],
         # the bench corpus (MB-sized documents, ijson's pure-Python backend) costs more than the rest
         "pytest_args": ["-k", "not bench_corpus"],
@@ -41,20 +42,21 @@ SCOPES: dict[str, dict[str, list[str]]] = {
     },
     "agents": {
         "sources": ["src/fieldstream/agents/*.py", "src/fieldstream/agents/models/*.py"],
-        # SSE has its own scope; the OpenAI and Anthropic clients talk HTTP (tested against recordings
-        # by test_provider_recordings.py / test_agents_openai.py, too slow to pay per mutant)
+        # SSE has its own scope; the providers (models/) are tested against recorded streams served on
+        # 127.0.0.1 (test_provider_recordings.py, test_providers_replay.py, test_openai_chat_provider.py)
         "exclude": ["src/fieldstream/agents/sse.py", "src/fieldstream/agents/_sse.py",
                     "src/fieldstream/agents/_safe.py", "src/fieldstream/agents/__init__.py"],
-        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_core.py",
-                  "tests/**/test_agents_examples.py", "tests/**/test_providers_replay.py",
-                  "tests/**/test_provider_recordings.py", "tests/**/test_agents_openai.py",
-                  "tests/**/test_replay_store.py"],  # the replay store (agents/_replay.py)
+        # every agents test file (with coverage selection a mutant only pays for the tests that run its
+        # lines); the strength tests first, then the rest in name order, then the HTTP layer of runs
+        "tests": ["tests/**/test_strength_agents.py", "tests/agents/test_*.py",
+                  "tests/cli/test_runs_http.py"],
     },
     "sse": {
         "sources": ["src/fieldstream/agents/_sse.py", "src/fieldstream/agents/_safe.py",
                     "src/fieldstream/agents/sse.py"],
         "exclude": [],
-        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_sse.py"],
+        "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_sse.py",
+                  "tests/**/test_sse_limits.py", "tests/**/test_runs.py"],
     },
     "patch": {
         "sources": ["src/fieldstream/_patch.py", "src/fieldstream/patch.py"],
