@@ -481,15 +481,21 @@ class SchemaStream(Generic[T]):
                 if kind is _OBJECT or kind is _ARRAY:
                     if len(frames) >= self._max_depth:
                         self._too_deep(path)
+                    # The wrong kind of container (an array where a model belongs...): its members
+                    # stay raw, and the node only rejects the whole when it closes, like Pydantic.
+                    follow = node if node.fits(kind is _OBJECT) else RAW_NODE
                     if parent is None:
-                        fr = Frame(path, node, (), ())
-                        fr.gated = bool(node.gate) and node.kind == MODEL
+                        fr = Frame(path, follow, (), ())
+                        fr.vnode = node
+                        fr.gated = bool(follow.gate) and follow.kind == MODEL
                         if self._roots:
                             fr.raw = self._roots[0]
                     else:
-                        fr = Frame(path, node, (*parent.locprefix, key), (*parent.names, parent.name_of(key)))
+                        fr = Frame(path, follow, (*parent.locprefix, key),
+                                   (*parent.names, parent.name_of(key)))
+                        fr.vnode = node
                         frames.append(fr)
-                        if node.gate and node.kind == MODEL:
+                        if follow.gate and follow.kind == MODEL:
                             fr.gated = True
                         elif node.kind != IGNORED and parent.view is not None and not (
                                 self._hide is not None and len(path) == self._hide_len):  # the done member
@@ -526,7 +532,7 @@ class SchemaStream(Generic[T]):
                 names = (fr.names, None)
                 if node is RAW_NODE:
                     v: Any = value
-                elif node.fastc and not fr.failed:
+                elif node.fastc and fr.node is node and not fr.failed:
                     v = fr.view
                     if sel:
                         out.append(FieldDone(path, v, names))

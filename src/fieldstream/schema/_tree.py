@@ -116,6 +116,18 @@ class Node:
             return self
         return _RAW
 
+    def fits(self, is_object: bool) -> bool:
+        """False if a JSON object (``is_object``) or array here is the wrong kind of container: an
+        array where a model/dict belongs, an object where a list/tuple belongs. Pydantic then
+        rejects the container as a whole (``dict_type``, ``list_type``...) and never looks inside,
+        so its members must not be followed with this node's children."""
+        kind = self.kind
+        if kind in (MODEL, DICT, TAGGED):
+            return is_object
+        if kind in (LIST, TUPLE):
+            return not is_object
+        return True
+
     @property
     def validator(self) -> SchemaValidator:
         """The Pydantic validator for a completed value here (built on first use, then cached)."""
