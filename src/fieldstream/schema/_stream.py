@@ -383,13 +383,20 @@ class SchemaStream(Generic[T]):
     def _invalid(self, path: Path, prefix: Path, errors: list[dict[str, Any]],
                  names: tuple[Path, str | int | None]) -> None:
         """Report an invalid value: event, bookkeeping, and the early failure."""
-        self._out.append(FieldInvalid(path, errors, names))
         self._failed.add(prefix)
-        self._errors.extend(errors)
-        self._invalid_paths.append(path)
+        self._report(FieldInvalid(path, errors, names))
+
+    def _report(self, ev: FieldInvalid) -> None:
+        for fr in reversed(self._frames):
+            if fr.held is not None:  # inside a list/tuple that may turn out too long: wait for its end
+                fr.held.append(ev)
+                return
+        self._out.append(ev)
+        self._errors.extend(ev.errors)
+        self._invalid_paths.append(ev.path)
         if self._fail_fast and self._error is None:
             # Raised once the invalid member is dropped (see _process), so that the views are right.
-            self._error = self._make_error(path, errors, self._out)
+            self._error = self._make_error(ev.path, ev.errors, self._out)
 
     def _too_deep(self, path: Path) -> None:
         err = SchemaError(f"nesting deeper than max_depth={self._max_depth} at {to_dotted(path) or '$'} "
@@ -521,6 +528,13 @@ class SchemaStream(Generic[T]):
             value = ev.value  # type: ignore[union-attr]
             if type(value) is dict or type(value) is list:
                 fr = frames.pop()
+                held = fr.held
+                if held is not None:
+                    cap = fr.node.cap
+                    assert cap is not None
+                    if len(value) <= cap:  # (too long: Pydantic reports only that, below)
+                        for bad in held:
+                            self._report(bad)
                 node = fr.vnode
                 parent = frames[-1] if frames else None
                 if node.kind == IGNORED:
