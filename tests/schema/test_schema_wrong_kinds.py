@@ -69,8 +69,9 @@ JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
 WRONG = st.lists(SCALARS, min_size=1, max_size=3) | st.dictionaries(KEYS, SCALARS, min_size=1, max_size=3)
 
 
-def documents(tree: Any) -> st.SearchStrategy[Any]:
-    """The right shape for ``tree`` at one position in two, else a random JSON value or container."""
+def documents(tree: Any, root: bool = False) -> st.SearchStrategy[Any]:
+    """The right shape for ``tree`` at three positions in five, else a random JSON value or a
+    non-empty container (the root: mostly an object with the model's fields)."""
     if tree == "str":
         right: st.SearchStrategy[Any] = st.sampled_from(["", "hi", "é\n"])
     elif tree == "dict":
@@ -90,14 +91,49 @@ def documents(tree: Any) -> st.SearchStrategy[Any]:
         right = st.builds(obj, st.tuples(*(documents(sub) for sub, _ in subs)).map(list),
                           st.lists(st.sampled_from([True] * 7 + [False]), min_size=len(subs),
                                    max_size=len(subs)))
-    return st.one_of(right, right, JSON, WRONG)
+    # (weights by an integer: one_of() of the same strategy twice does not weigh it twice)
+    if root:
+        return st.integers(0, 9).flatmap(lambda i: WRONG if i == 9 else right)
+    return st.integers(0, 4).flatmap(lambda i: JSON if i == 3 else WRONG if i == 4 else right)
+
+
+def containers(tree: Any, doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[bool, tuple[Any, ...], bool]]:
+    """The positions in ``doc`` where ``tree`` wants a container: (a model, path, an object)."""
+    if tree == "str" or not isinstance(doc, (dict, list)):
+        return []
+    if tree in ("dict", "list", "tuple"):
+        return [(False, path, tree == "dict")]
+    out = [(True, path, True)]
+    if isinstance(doc, dict):
+        for i, (sub, _) in enumerate(tree[1]):
+            if f"f{i}" in doc:
+                out += containers(sub, doc[f"f{i}"], (*path, f"f{i}"))
+    return out
 
 
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[Any, str, int]:
     tree = draw(st.tuples(st.just("model"), st.lists(st.tuples(trees(), st.booleans()), min_size=1,
                                                       max_size=4).map(tuple)))
-    doc = draw(documents(tree))
+    doc = draw(documents(tree, root=True))
+    # Most of the time, one dict/list/tuple (a nested model if there is none) gets a non-empty
+    # container of the other kind, or a tuple gets too many items (some invalid).
+    spots = containers(tree, doc)[1:]  # (not the root: documents() sees to it)
+    spots = [spot for spot in spots if not spot[0]] or spots
+    if spots and draw(st.integers(0, 3)):
+        _, path, wants_object = draw(st.sampled_from(spots))
+        if wants_object:
+            wrong = draw(st.lists(JSON, min_size=1, max_size=3))
+        else:
+            too_long = st.lists(SMALL_INTS | st.sampled_from(["s", "1", 1.5]), min_size=3, max_size=4)
+            wrong = draw(st.dictionaries(KEYS, JSON, min_size=1, max_size=3) | too_long)
+        if not path:
+            doc = wrong
+        else:
+            parent = doc
+            for k in path[:-1]:
+                parent = parent[k]
+            parent[path[-1]] = wrong
     text = json.dumps(doc, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 1])))
     return tree, text, draw(st.integers(0, 2**32))
 
