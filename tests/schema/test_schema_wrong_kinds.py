@@ -21,11 +21,12 @@ import functools
 import json
 import random
 from collections import Counter
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream
 from support.core import chunkings
@@ -187,3 +188,72 @@ def test_errors_are_pydantics_for_random_values_at_random_fields(case: tuple[Any
     _, first = run_checked(tp, chunks, fail_fast=True)
     if expected is None:
         assert set(_errors(first.errors)) <= set(ref)
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    x: int = 0
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: int = 0
+
+
+class Shapes(BaseModel):
+    d: dict[str, int] = {}
+    l: list[int] = []  # noqa: E741
+    t: tuple[int, str] = (0, "")
+    short: Annotated[list[int], Field(max_length=2)] = []
+    loose: Loose | None = None
+    strict: Strict | None = None
+    tt: tuple[tuple[int, str], int] = ((0, ""), 0)
+
+
+@pytest.mark.parametrize("fail_fast", [False, True])
+@pytest.mark.parametrize(("doc", "where"), [
+    ('{"d": [1, "x"]}', ("d",)),  # an array where an object belongs
+    ('{"l": {"a": 1, "b": "x"}}', ("l",)),  # an object where an array belongs
+    ('{"t": {"0": "x"}}', ("t",)),
+    ('{"loose": [1, "x"]}', ("loose",)),  # extra members allowed: still no member here
+    ('{"strict": [1, "x"]}', ("strict",)),  # extra members forbidden: still no extra_forbidden
+    ('{"d": {"a": [1]}, "l": [{"x": 1}]}', ("d", "a")),  # the reverse, inside
+    ('{"t": [1, 2, 3]}', ("t",)),  # too long: Pydantic reports only too_long, not t.1
+    ('{"short": ["x", 1, 2]}', ("short",)),
+    ('{"tt": [[1, 2, 3], 1]}', ("tt", 0)),
+    ('{"tt": [["x", "s"], 1, 2]}', ("tt",)),
+])
+def test_wrong_kinds_and_too_long_containers_fail_like_pydantic(doc: str, where: tuple[Any, ...],
+                                                               fail_fast: bool) -> None:
+    with pytest.raises(ValidationError) as ref:
+        Shapes.model_validate_json(doc)
+    want = _errors(ref.value.errors())
+    assert where in {loc for loc, _ in want}
+    for size in (1, 3, len(doc)):
+        events, got = _run(Shapes, [doc[i:i + size] for i in range(0, len(doc), size)], fail_fast)
+        assert isinstance(got, SchemaError)
+        if fail_fast:
+            assert set(_errors(got.errors)) <= set(want)
+        else:
+            assert _errors(got.errors) == want
+        # nothing invalid inside; nothing at all inside a container of the wrong kind (a valid item
+        # of a container that turns out too long was reported before the stream could know)
+        wrong_kind = any(loc == where and kind.endswith("_type") for loc, kind in want)
+        shown = (FieldDone, FieldInvalid) if wrong_kind else (FieldInvalid,)
+        inside = [e.path for e in events
+                  if type(e) in shown and e.path[:len(where)] == where and len(e.path) > len(where)]
+        assert not inside, (size, inside)
+
+
+@pytest.mark.parametrize("doc", ['{"t": ["x", "s"], "l": [1]}', '{"short": ["x", 2], "l": [1]}'])
+def test_an_invalid_item_of_a_tuple_or_bounded_list_is_reported_when_it_closes(doc: str) -> None:
+    # until then, Pydantic might still report only too_long for the container
+    s = SchemaStream(Shapes)
+    end = doc.index("]") + 1
+    assert not any(type(e) is FieldInvalid for e in s.feed(doc[:end - 1]))
+    with pytest.raises(SchemaError) as info:
+        s.feed(doc[end - 1:])
+    with pytest.raises(ValidationError) as ref:
+        Shapes.model_validate_json(doc)
+    assert _errors(info.value.errors) == _errors(ref.value.errors())
+    assert next(e.path for e in info.value.events if type(e) is FieldInvalid)[1] == 0
