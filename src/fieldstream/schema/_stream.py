@@ -383,13 +383,20 @@ class SchemaStream(Generic[T]):
     def _invalid(self, path: Path, prefix: Path, errors: list[dict[str, Any]],
                  names: tuple[Path, str | int | None]) -> None:
         """Report an invalid value: event, bookkeeping, and the early failure."""
-        self._out.append(FieldInvalid(path, errors, names))
         self._failed.add(prefix)
-        self._errors.extend(errors)
-        self._invalid_paths.append(path)
+        self._report(FieldInvalid(path, errors, names))
+
+    def _report(self, ev: FieldInvalid) -> None:
+        for fr in reversed(self._frames):
+            if fr.held is not None:  # inside a list/tuple that may turn out too long: wait for its end
+                fr.held.append(ev)
+                return
+        self._out.append(ev)
+        self._errors.extend(ev.errors)
+        self._invalid_paths.append(ev.path)
         if self._fail_fast and self._error is None:
             # Raised once the invalid member is dropped (see _process), so that the views are right.
-            self._error = self._make_error(path, errors, self._out)
+            self._error = self._make_error(ev.path, ev.errors, self._out)
 
     def _too_deep(self, path: Path) -> None:
         err = SchemaError(f"nesting deeper than max_depth={self._max_depth} at {to_dotted(path) or '$'} "
@@ -481,15 +488,21 @@ class SchemaStream(Generic[T]):
                 if kind is _OBJECT or kind is _ARRAY:
                     if len(frames) >= self._max_depth:
                         self._too_deep(path)
+                    # The wrong kind of container (an array where a model belongs...): its members
+                    # stay raw, and the node only rejects the whole when it closes, like Pydantic.
+                    follow = node if node.fits(kind is _OBJECT) else RAW_NODE
                     if parent is None:
-                        fr = Frame(path, node, (), ())
-                        fr.gated = bool(node.gate) and node.kind == MODEL
+                        fr = Frame(path, follow, (), ())
+                        fr.vnode = node
+                        fr.gated = bool(follow.gate) and follow.kind == MODEL
                         if self._roots:
                             fr.raw = self._roots[0]
                     else:
-                        fr = Frame(path, node, (*parent.locprefix, key), (*parent.names, parent.name_of(key)))
+                        fr = Frame(path, follow, (*parent.locprefix, key),
+                                   (*parent.names, parent.name_of(key)))
+                        fr.vnode = node
                         frames.append(fr)
-                        if node.gate and node.kind == MODEL:
+                        if follow.gate and follow.kind == MODEL:
                             fr.gated = True
                         elif node.kind != IGNORED and parent.view is not None and not (
                                 self._hide is not None and len(path) == self._hide_len):  # the done member
@@ -515,6 +528,13 @@ class SchemaStream(Generic[T]):
             value = ev.value  # type: ignore[union-attr]
             if type(value) is dict or type(value) is list:
                 fr = frames.pop()
+                held = fr.held
+                if held is not None:
+                    cap = fr.node.cap
+                    assert cap is not None
+                    if len(value) <= cap:  # (too long: Pydantic reports only that, below)
+                        for bad in held:
+                            self._report(bad)
                 node = fr.vnode
                 parent = frames[-1] if frames else None
                 if node.kind == IGNORED:
@@ -526,7 +546,7 @@ class SchemaStream(Generic[T]):
                 names = (fr.names, None)
                 if node is RAW_NODE:
                     v: Any = value
-                elif node.fastc and not fr.failed:
+                elif node.fastc and fr.node is node and not fr.failed:
                     v = fr.view
                     if sel:
                         out.append(FieldDone(path, v, names))

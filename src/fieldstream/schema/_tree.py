@@ -57,8 +57,8 @@ class Node:
     """One schema position; see the module docstring."""
 
     __slots__ = (
-        "_validator", "choices", "cls", "config", "defs", "discriminator", "extra", "extra_node", "fast",
-        "fastc",
+        "_validator", "cap", "choices", "cls", "config", "defs", "discriminator", "extra", "extra_node",
+        "fast", "fastc",
         "fields", "gate", "item", "items", "kind", "names", "policy", "required", "root_model", "schema",
         "stream", "value",
     )
@@ -84,6 +84,9 @@ class Node:
         self.root_model = False
         self.item: Node | None = None  # LIST items, TUPLE variadic tail
         self.items: tuple[Node, ...] = ()  # TUPLE positional items
+        # LIST/TUPLE: with more items than this, Pydantic reports only ``too_long`` for the container
+        # and none of its items' errors (a fixed-length tuple, a list with ``max_length``).
+        self.cap: int | None = None
         self.value: Node | None = None  # DICT values
         self.choices: dict[Any, Node] = {}  # TAGGED
         self.discriminator = ""
@@ -115,6 +118,18 @@ class Node:
         if kind == IGNORED:
             return self
         return _RAW
+
+    def fits(self, is_object: bool) -> bool:
+        """False if a JSON object (``is_object``) or array here is the wrong kind of container: an
+        array where a model/dict belongs, an object where a list/tuple belongs. Pydantic then
+        rejects the container as a whole (``dict_type``, ``list_type``...) and never looks inside,
+        so its members must not be followed with this node's children."""
+        kind = self.kind
+        if kind in (MODEL, DICT, TAGGED):
+            return is_object
+        if kind in (LIST, TUPLE):
+            return not is_object
+        return True
 
     @property
     def validator(self) -> SchemaValidator:
@@ -227,6 +242,8 @@ class _Builder:
             node.item = self.build(inner.get("items_schema", cs.any_schema()), config)
             node.fastc = (t == "list" and outer is inner and set(inner) <= _LIST_KEYS
                           and _fast_capable(node.item))
+            if t == "list":
+                node.cap = inner.get("max_length")
             return node
         if t == "dict":
             node.kind = DICT
@@ -241,6 +258,7 @@ class _Builder:
             vi = inner.get("variadic_item_index")
             if vi is None:
                 node.items = tuple(self.build(s, config) for s in items)
+                node.cap = len(node.items)
             else:
                 node.items = tuple(self.build(s, config) for s in items[:vi])
                 node.item = self.build(items[vi], config)

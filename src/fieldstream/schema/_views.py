@@ -37,7 +37,7 @@ def construct(cls: Any, fields: dict[str, Any]) -> Any:
 class Frame:
     """An open container: where it is, its schema node, and its typed view."""
 
-    __slots__ = ("failed", "gated", "locprefix", "names", "node", "obj", "open_key", "path", "raw",
+    __slots__ = ("failed", "gated", "held", "locprefix", "names", "node", "obj", "open_key", "path", "raw",
                  "restores", "view", "vnode")
 
     def __init__(self, path: Path, node: Node, locprefix: Path, names: Path) -> None:
@@ -52,6 +52,8 @@ class Frame:
         self.restores: list[tuple[dict[Any, Any], Any, Any]] | None = None
         self.open_key: Any = MISSING  # key of the member being parsed (for missing-field reports)
         self.raw: Any = None  # the parser's live container (looked up when first needed)
+        # Node.cap: FieldInvalid events inside, reported only if the container is not too long
+        self.held: list[Any] | None = [] if node.cap is not None else None
         self.view: Any = None  # the members' typed values (a model's ``__dict__``, a list, a dict)
         self.obj: Any = None  # what the parent's view holds for this container
         self.new_view()
