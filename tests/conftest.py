@@ -1,4 +1,5 @@
-"""Shared pytest configuration: Hypothesis profiles for the whole test suite.
+"""Shared pytest configuration: Hypothesis profiles for the whole test suite, and garbage-collector
+hygiene between test modules (below).
 
 * ``default``: the everyday run (``python -m pytest``): modest ``max_examples`` so the full suite stays
   fast on a small machine, ``deadline=None`` because timing varies on shared CI runners.
@@ -24,7 +25,6 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=_SUPPRESS)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
 
 
 # ----------------------------------------------------------------------------- garbage-collector hygiene
