@@ -32,8 +32,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # (the imported libraries, the test functions and their parameters) and every test module adds its own
 # long-lived ones (lazily imported libraries, session servers). Each automatic full collection, and every
 # ``gc.collect()`` of the memory tests and of the benchmark harness under test, would walk them all
-# (~0.2-0.5 s each on CI). So at each module boundary the survivors are collected once and frozen
-# (``gc.freeze()``: moved to the permanent generation, which collections skip). A frozen object is
+# (0.2-0.5 s each, measured on a shared 2-core machine). So at each module boundary the survivors are
+# collected once and frozen (``gc.freeze()``: moved to the permanent generation, which collections
+# skip). A frozen object is
 # still freed by reference counting; only a reference cycle that becomes garbage after its module is
 # left to the end of the session. No object a test creates is frozen during that test's module.
 
