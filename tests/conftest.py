@@ -34,9 +34,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # ``gc.collect()`` of the memory tests and of the benchmark harness under test, would walk them all
 # (0.2-0.5 s each, measured on a shared 2-core machine). So at each module boundary the survivors are
 # collected once and frozen (``gc.freeze()``: moved to the permanent generation, which collections
-# skip). A frozen object is
-# still freed by reference counting; only a reference cycle that becomes garbage after its module is
-# left to the end of the session. No object a test creates is frozen during that test's module.
+# skip). A frozen object is still freed by reference counting; only a reference cycle that becomes
+# garbage after its module is left to the end of the session. No object a test creates is frozen
+# during that test's module.
 
 _frozen_at: list[str] = []
 
