@@ -235,7 +235,7 @@ def test_resumable_streams_send_keep_alive_comments_while_quiet() -> None:
 
     app = FastAPI()
     manager = RunManager(MemoryStore())
-    mount_runs(app, manager, lambda: scripted_agent(pace=0.03), keepalive=0.01)
+    mount_runs(app, manager, lambda: scripted_agent(pace=0.015), keepalive=0.005)  # 3 per quiet gap
     with serve(app) as url:
         resp = httpx.post(f"{url}/api/runs", json={"input": "q"}, timeout=60)
     asyncio.run(manager.aclose())

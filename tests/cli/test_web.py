@@ -1,17 +1,16 @@
 """The web demo: the app's routes, and the page in a real headless Chromium (playwright).
 
 The browser test starts uvicorn on 127.0.0.1 (a free port) itself and drives Debian's
-``/usr/bin/chromium`` (installed by ``.ci/system-deps``); it skips with a message when that
-browser or playwright is missing. Progress is observed through a hook the page calls after
-applying each SSE frame (it records the field boxes), so the "fields fill progressively"
-assertion does not depend on timing.
+``/usr/bin/chromium`` (installed by ``.ci/system-deps``; one browser per module, a fresh context
+per test: the ``browser`` fixture); it skips with a message when that browser or playwright is
+missing. Progress is observed through a hook the page calls after applying each SSE frame (it
+records the field boxes), so the "fields fill progressively" assertion does not depend on timing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import threading
 from pathlib import Path
@@ -31,9 +30,6 @@ from fieldstream.web.app import create_app  # noqa: E402
 from support.web import STORY, THINK, decode_sse, scripted_agent, story_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("FIELDSTREAM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def scripted_app(**kw: Any) -> Any:
@@ -123,19 +119,6 @@ def test_run_endpoint_with_the_offline_agent_ends_with_a_result_that_validates()
 # ---------------------------------------------------------------------------------------------- browser
 
 
-def _browser_or_skip() -> Any:
-    # In CI (FIELDSTREAM_REQUIRE_BROWSER=1) a missing browser is a failure, never a silent skip.
-    skip = pytest.fail if os.environ.get("FIELDSTREAM_REQUIRE_BROWSER") == "1" else pytest.skip
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip("playwright is not installed (pip install playwright); browser test skipped")
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        skip(f"Chromium not found at {CHROMIUM}: run .ci/system-deps (apt-get install chromium) "
-                    "to enable the browser test")
-    return sync_playwright
-
-
 class _Server:
     """uvicorn serving ``app`` in a thread on a socket bound to a free 127.0.0.1 port."""
 
@@ -201,17 +184,13 @@ _READ_FIELDS = """
 """
 
 
-def _run_in_browser(app: Any, tmp_path: Path, screenshot: Path, query: str = "Write a short fable"
+def _run_in_browser(browser: Any, app: Any, screenshot: Path, query: str = "Write a short fable"
                     ) -> tuple[list[dict[str, Any]], dict[str, Any],
                                                                           Any, str]:
-    sync_playwright = _browser_or_skip()
-    with _Server(app) as url, sync_playwright() as pw:
-        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=exe, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 900, "height": 1000})
+    with _Server(app) as url:
+        ctx = browser.new_context(viewport={"width": 900, "height": 1000})
         try:
-            page = ctx.pages[0] if ctx.pages else ctx.new_page()
+            page = ctx.new_page()
             page.goto(url)
             page.wait_for_selector(".field[data-field='content']")
             page.evaluate(_RECORDER)
@@ -258,10 +237,11 @@ def _screenshot_path(tmp_path: Path) -> Path:
 
 
 @pytest.mark.browser
-def test_page_fills_fields_progressively_and_ends_with_the_streamed_result(tmp_path: Path) -> None:
+def test_page_fills_fields_progressively_and_ends_with_the_streamed_result(browser: Any,
+                                                                            tmp_path: Path) -> None:
     app = scripted_app(pace=0.003)
     shot = _screenshot_path(tmp_path)
-    snaps, final, result, think = _run_in_browser(app, tmp_path, shot)
+    snaps, final, result, think = _run_in_browser(browser, app, shot)
     assert result == STORY
     _assert_progressive(snaps, STORY)
     assert {k: v["value"] for k, v in final.items()} == STORY
@@ -271,20 +251,21 @@ def test_page_fills_fields_progressively_and_ends_with_the_streamed_result(tmp_p
 
 
 @pytest.mark.browser
-def test_page_marks_an_invalid_field_and_shows_the_error(tmp_path: Path) -> None:
+def test_page_marks_an_invalid_field_and_shows_the_error(browser: Any, tmp_path: Path) -> None:
     from fieldstream.agents import OfflineModel
 
     bad = json.dumps({**STORY, "moral": 5})
     app = create_app(agent=lambda: make_agent(OfflineModel(pace=0.001, script=story_script(bad)),
                                               max_output_retries=0))
-    _, final, result, _ = _run_in_browser(app, tmp_path, tmp_path / "shot.png")
+    _, final, result, _ = _run_in_browser(browser, app, tmp_path / "shot.png")
     assert result is None
     assert final["moral"]["state"] == "invalid"
     assert final["title"]["state"] == "done"
 
 
 @pytest.mark.browser
-def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_path: Path) -> None:
+def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(browser: Any,
+                                                                           tmp_path: Path) -> None:
     from pydantic import BaseModel
 
     from fieldstream.agents import OfflineModel
@@ -301,7 +282,7 @@ def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_p
               "characters": ["x"]}
     app = create_app(output_schema=Out, agent=lambda: make_agent(
         OfflineModel(pace=0.002, script=story_script(answer)), output_schema=Out))
-    snaps, final, result, _ = _run_in_browser(app, tmp_path, tmp_path / "shot.png")
+    snaps, final, result, _ = _run_in_browser(browser, app, tmp_path / "shot.png")
     assert result == answer
     assert final["final_result"]["state"] == "done" and final["final_result"]["value"] == "forty-two"
     # rendered live (before the result frame) under its own name
@@ -311,14 +292,13 @@ def test_page_renders_hostile_text_verbatim_and_a_field_named_final_result(tmp_p
 
 
 @pytest.mark.browser
-def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp_path: Path) -> None:
+def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(browser: Any) -> None:
     """The client module's SSEParser against the project's Python decoder (httpx-sse) as the oracle."""
     import random
 
     import httpx
     from httpx_sse import EventSource
 
-    sync_playwright = _browser_or_skip()
     # (httpx-sse dispatches an empty event for a blank line after a lone comment once an id was seen,
     # where the spec dispatches nothing; our frames never have lone comments, so none is tested)
     body = ('id: 1\nevent: chunk\ndata: {"delta":"a\\u2028b"}\n\n: a comment\n'
@@ -336,11 +316,10 @@ def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp
         for _ in range(20):
             cuts = sorted(rng.sample(range(1, len(text)), 6))
             cases.append((text, [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]))
-    with _Server(scripted_app()) as url, sync_playwright() as pw:
-        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+    with _Server(scripted_app()) as url:
+        ctx = browser.new_context()
         try:
-            page = browser.new_page()
+            page = ctx.new_page()
             page.goto(url)  # the parser is the client module's, served at /static/fieldstream.js
             got = page.evaluate("""async (cases) => {
                 const {SSEParser} = await import("/static/fieldstream.js");
@@ -352,6 +331,6 @@ def test_page_sse_parser_agrees_with_httpx_sse_for_any_line_ending_and_split(tmp
                 });
             }""", [pieces for _, pieces in cases])
         finally:
-            browser.close()
+            ctx.close()
     for (text, _), events in zip(cases, got, strict=True):
         assert events == oracle(text), repr(text[:40])

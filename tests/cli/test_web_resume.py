@@ -9,14 +9,13 @@ shown on the way must be a prefix of the final text (a duplicated delta would br
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("fastapi")
 
-from test_web import _READ_FIELDS, _RECORDER, CHROMIUM, CHROMIUM_ARGS, _browser_or_skip, _Server
+from test_web import _READ_FIELDS, _RECORDER, _Server
 
 from fieldstream.agents.sse import MemoryStore, RunManager
 from fieldstream.web.app import create_app
@@ -60,18 +59,14 @@ class _Cut:
                 raise
 
 
-def _run_page(app: Any, tmp_path: Path
+def _run_page(browser: Any, app: Any
               ) -> tuple[list[dict[str, Any]], dict[str, Any], Any, str, dict[str, str]]:
     import json
-    import os
-    import shutil
 
-    sync_playwright = _browser_or_skip()
-    with _Server(app) as url, sync_playwright() as pw:
-        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+    with _Server(app) as url:
+        ctx = browser.new_context()
         try:
-            page = browser.new_page()
+            page = ctx.new_page()
             page.goto(url)
             page.wait_for_selector(".field[data-field='content']")
             page.evaluate(_RECORDER)
@@ -83,7 +78,7 @@ def _run_page(app: Any, tmp_path: Path
             think = page.inner_text("#think")
             data: dict[str, str] = page.evaluate("() => ({...document.body.dataset})")
         finally:
-            browser.close()
+            ctx.close()
     return snaps, final, json.loads(raw) if raw else None, think, data
 
 
@@ -100,10 +95,10 @@ def _assert_no_duplicate_text(snaps: list[dict[str, Any]]) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("kept", [10_000, 8], ids=["replay", "snapshot"])
-def test_page_resumes_a_dropped_stream_without_losing_or_repeating_text(tmp_path: Path, kept: int) -> None:
+def test_page_resumes_a_dropped_stream_without_losing_or_repeating_text(browser: Any, kept: int) -> None:
     manager = RunManager(MemoryStore(max_frames_per_run=kept), snapshot_every=4, grace=30)
     app = _Cut(create_app(agent=lambda: scripted_agent(pace=0.004), manager=manager), after=[12, 9])
-    snaps, final, result, think, data = _run_page(app, tmp_path)
+    snaps, final, result, think, data = _run_page(browser, app)
     assert app.cuts[0] == "POST /api/runs" and app.cuts[1].endswith("/events")
     assert result == STORY
     assert {k: v["value"] for k, v in final.items()} == STORY
@@ -116,10 +111,8 @@ def test_page_resumes_a_dropped_stream_without_losing_or_repeating_text(tmp_path
 
 
 @pytest.mark.browser
-def test_page_renders_nested_objects_as_fields_not_json(tmp_path: Path) -> None:
+def test_page_renders_nested_objects_as_fields_not_json(browser: Any) -> None:
     import json
-    import os
-    import shutil
 
     from pydantic import BaseModel
 
@@ -143,12 +136,10 @@ def test_page_renders_nested_objects_as_fields_not_json(tmp_path: Path) -> None:
               "scenes": [{"place": "meadow", "mood": "calm"}, {"place": "road", "mood": "tense"}]}
     app = create_app(output_schema=Out, agent=lambda: make_agent(
         OfflineModel(pace=0.002, script=story_script(answer)), output_schema=Out))
-    sync_playwright = _browser_or_skip()
-    with _Server(app) as url, sync_playwright() as pw:
-        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+    with _Server(app) as url:
+        ctx = browser.new_context()
         try:
-            page = browser.new_page()
+            page = ctx.new_page()
             page.goto(url)
             page.wait_for_selector(".field[data-field='author']")
             page.click("#run")
@@ -163,7 +154,7 @@ def test_page_renders_nested_objects_as_fields_not_json(tmp_path: Path) -> None:
                       text: author.textContent + Array.from(scenes).map((s) => s.textContent).join("")};
             }""")
         finally:
-            browser.close()
+            ctx.close()
     assert result == answer
     assert shown["author"] == {"name": "Aesop", "born": "-620"}
     assert shown["scenes"] == [{"place": "meadow", "mood": "calm"}, {"place": "road", "mood": "tense"}]

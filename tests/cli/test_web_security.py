@@ -13,8 +13,6 @@ Skips like tests/cli/test_web.py when the browser or playwright is missing.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,9 +26,6 @@ from fieldstream.agents import ModelError
 from fieldstream.web.app import create_app
 from support.web import STORY, scripted_agent, serve
 
-CHROMIUM = os.environ.get("FIELDSTREAM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTH = 900
 
 PAYLOADS = [
@@ -47,17 +42,6 @@ PAYLOADS = [
 ]
 
 pytestmark = pytest.mark.browser
-
-
-def _browser() -> Any:
-    skip = pytest.fail if os.environ.get("FIELDSTREAM_REQUIRE_BROWSER") == "1" else pytest.skip
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip("playwright is not installed (pip install playwright); browser test skipped")
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        skip(f"Chromium not found at {CHROMIUM}: run .ci/system-deps to enable the browser test")
-    return sync_playwright
 
 
 # Installed before the page's own script runs: counts CSP violations and dialogs.
@@ -92,13 +76,12 @@ _READ = """
 
 
 @contextmanager
-def _page(app: Any) -> Iterator[Any]:
-    sync_playwright = _browser()
-    with serve(app) as url, sync_playwright() as pw:
-        exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+def _page(browser: Any, app: Any) -> Iterator[Any]:
+    """A page of a fresh context (its own storage, cache and CSP state) on the module's browser."""
+    with serve(app) as url:
+        ctx = browser.new_context(viewport={"width": WIDTH, "height": 900})
         try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+            page = ctx.new_page()
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.add_init_script(_WATCH)
@@ -107,7 +90,7 @@ def _page(app: Any) -> Iterator[Any]:
             page.dialogs = dialogs
             yield page
         finally:
-            browser.close()
+            ctx.close()
 
 
 def _run(page: Any, query: str = "q") -> dict[str, Any]:
@@ -120,12 +103,12 @@ def _run(page: Any, query: str = "q") -> dict[str, Any]:
     return out
 
 
-def test_xss_payloads_in_every_field_and_the_think_text_never_run(tmp_path: Any) -> None:
+def test_xss_payloads_in_every_field_and_the_think_text_never_run(browser: Any) -> None:
     story = {"title": " ".join(PAYLOADS[:5]), "content": "\n".join(PAYLOADS), "moral": " ".join(PAYLOADS[5:]),
              "characters": PAYLOADS}
     think = "thinking " + "".join(PAYLOADS)
     app = create_app(agent=lambda: scripted_agent(story, think=think))
-    with _page(app) as page:
+    with _page(browser, app) as page:
         out = _run(page, query=PAYLOADS[0])
     assert out["xss"] is None and out["dialogs"] == []
     assert out["fields"] == story  # shown literally, character for character
@@ -134,18 +117,18 @@ def test_xss_payloads_in_every_field_and_the_think_text_never_run(tmp_path: Any)
     assert out["violations"] == []  # the page's own script and style pass the CSP; nothing else tried
 
 
-def test_xss_payloads_in_an_error_message_are_shown_as_text(tmp_path: Any) -> None:
+def test_xss_payloads_in_an_error_message_are_shown_as_text(browser: Any) -> None:
     secret = ModelError("provider said: " + "".join(PAYLOADS))
     app = create_app(agent=lambda: scripted_agent(fail=secret), debug=True)  # debug: the message is sent
-    with _page(app) as page:
+    with _page(browser, app) as page:
         out = _run(page)
     assert out["xss"] is None and out["dialogs"] == [] and out["injected"] == 0
     assert out["error"] == "ModelError: " + str(secret)
 
 
-def test_the_csp_blocks_event_handlers_in_html_injected_into_the_page() -> None:
+def test_the_csp_blocks_event_handlers_in_html_injected_into_the_page(browser: Any) -> None:
     app = create_app(agent=lambda: scripted_agent())
-    with _page(app) as page:
+    with _page(browser, app) as page:
         page.evaluate("""() => {
           document.getElementById('think').insertAdjacentHTML('beforeend',
             '<img src="data:," onerror="window.__xss = 11"><img src="x:" onerror="window.__xss = 12">');
@@ -160,13 +143,13 @@ def test_the_csp_blocks_event_handlers_in_html_injected_into_the_page() -> None:
     assert any(v.startswith("script-src") for v in violations), violations
 
 
-def test_a_20000_character_token_keeps_the_page_within_the_viewport() -> None:
+def test_a_20000_character_token_keeps_the_page_within_the_viewport(browser: Any) -> None:
     token = "x" * 20_000
     url = "https://example.com/" + "a" * 20_000
     story = {**STORY, "title": token, "content": f"before {token} after", "moral": url,
              "characters": [token, "Hare"]}
     app = create_app(agent=lambda: scripted_agent(story, think="t" * 20_000))
-    with _page(app) as page:
+    with _page(browser, app) as page:
         out = _run(page)
     assert out["fields"] == story
     assert out["viewport"] == WIDTH

@@ -8,6 +8,8 @@ Frames always come from the real encoder (an agent with a scripted offline model
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -20,8 +22,8 @@ from httpx_sse import EventSource
 from fieldstream._demo import STORY, THINK, make_agent, scripted_model, story_script
 from fieldstream.agents import Agent
 
-__all__ = ["STORY", "THINK", "Frame", "aiter_frames", "decode_sse", "frames_of", "iter_frames",
-           "scripted_agent", "serve", "story_script"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "STORY", "THINK", "Frame", "aiter_frames", "chromium", "decode_sse",
+           "frames_of", "iter_frames", "scripted_agent", "serve", "story_script"]
 
 Frame = tuple[int, str, dict[str, Any]]
 
@@ -79,3 +81,35 @@ def serve(app: Any, *, lifespan: str = "off") -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+CHROMIUM = os.environ.get("FIELDSTREAM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (Debian's ``/usr/bin/chromium`` driven by playwright) for the browser tests.
+
+    Skips when playwright or the browser is missing; in CI (``FIELDSTREAM_REQUIRE_BROWSER=1``) that is
+    a failure, never a silent skip. The tests share one browser per module (the ``browser`` fixture of
+    tests/cli/conftest.py) and each opens its own context (``browser.new_context()``: its own cookies,
+    storage and cache), which is what a fresh browser gives, without the ~1 s launch."""
+    import pytest
+
+    skip = pytest.fail if os.environ.get("FIELDSTREAM_REQUIRE_BROWSER") == "1" else pytest.skip
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip("playwright is not installed (pip install playwright); browser test skipped")
+    exe = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if exe is None:
+        skip(f"Chromium not found at {CHROMIUM}: run .ci/system-deps (apt-get install chromium) "
+             "to enable the browser test")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
