@@ -381,10 +381,13 @@ def run_scope(root: Path, scope: str, sources: list[str], tests: list[str], *, j
             if reason is not None:
                 return Outcome(m, EQUIV, detail=reason)
             sel, files, expected, per_mutant = plan(m)
+            # the budget cuts the seeded order for every mutant alike: a mutant no test executes is decided
+            # without a run, but past the deadline it is "not run" like the others (else the sample would
+            # hold every uncovered mutant of the scope and only a prefix of the rest)
+            if _STOP.is_set() or time.monotonic() + min(per_mutant, expected * 1.5) > deadline:
+                return Outcome(m, NOT_RUN)
             if sel is not None and sel.kind == NONE:
                 outcome = Outcome(m, SURVIVED, 0.0, sel.reason, tests=0)
-            elif _STOP.is_set() or time.monotonic() + min(per_mutant, expected * 1.5) > deadline:
-                return Outcome(m, NOT_RUN)
             else:
                 outcome = _run_mutant(m, sel, files, per_mutant)
             with lock:

@@ -143,6 +143,12 @@ def test_a_mutant_runs_only_the_tests_that_execute_its_line(tmp_path: Path,
     assert log.read_text().split() == [*"abcde", *"ab", *"abcde", *"ab", *"abc", *"abcde"]
     assert (root / "src" / "toy.py").read_text() == TOY
 
+    # a spent budget cuts the seeded order for every mutant alike: the uncovered one is "not run" too,
+    # not a survivor (else a short run would hold every uncovered mutant and only a prefix of the rest)
+    late = mrun.run_scope(root, "toy", sources, ["tests/test_toy.py"], jobs=1, budget_seconds=0.0,
+                          equivalents=[], timeout=30.0)
+    assert [o.status for o in late.outcomes] == ["not-run"] * 5
+
 
 def _map(lines: dict[int, list[str]], *, shared: dict[str, list[str]] | None = None,
          subprocess: list[str] | None = None) -> CoverageMap:
