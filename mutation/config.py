@@ -56,7 +56,9 @@ SCOPES: dict[str, dict[str, list[str]]] = {
                     "src/fieldstream/agents/sse.py"],
         "exclude": [],
         "tests": ["tests/**/test_strength_agents.py", "tests/**/test_agents_sse.py",
-                  "tests/**/test_sse_limits.py", "tests/**/test_runs.py"],
+                  "tests/**/test_sse_limits.py", "tests/**/test_runs.py",
+                  "tests/**/test_limits.py",  # the public messages of the run's limit errors
+                  "tests/cli/test_runs_http.py", "tests/cli/test_web.py"],
     },
     "patch": {
         "sources": ["src/fieldstream/_patch.py", "src/fieldstream/patch.py"],
