@@ -6,6 +6,7 @@ let through (the document came out right from the wrong operations, or a branch 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import jsonpatch
@@ -81,3 +82,17 @@ def test_a_string_validated_into_a_number_is_replaced_by_the_number() -> None:
     s = SchemaStream(Counted)
     ops = PatchBuilder().feed([*s.feed('{"n": "5"}'), *s.close()])
     assert ops[-1] == {"op": "replace", "path": "/n", "value": 5}
+
+
+def test_keys_with_slash_and_tilde_are_escaped_and_apply_append_unescapes_them() -> None:
+    # RFC 6901: "/" in a key is "~1", "~" is "~0"; apply_append must undo both to find the string
+    text = '{"a/b": "x", "m~n": ["p", "q"], "~1": {"/": "z"}}'
+    events = list(fieldstream.iter_events([text[i:i + 3] for i in range(0, len(text), 3)]))
+    ops = to_patches(events)
+    assert {"op": "append", "path": "/a~1b", "value": "x"} in ops
+    doc = None
+    for op in ops:
+        doc = apply_append(doc, op) if op["op"] == "append" else jsonpatch.apply_patch(doc, [op])
+    assert doc == json.loads(text)
+    nested = apply_append({"~1": {"/": "z"}}, {"op": "append", "path": "/~01/~1", "value": "!"})
+    assert nested == {"~1": {"/": "z!"}}
