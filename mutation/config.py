@@ -38,7 +38,10 @@ SCOPES: dict[str, dict[str, list[str]]] = {
         "sources": ["src/fieldstream/schema/*.py", "src/fieldstream/schema.py",
                     "src/fieldstream/_schema*.py"],
         "exclude": [],
-        "tests": ["tests/**/test_strength_schema.py", "tests/**/test_schema_*.py"],
+        # the schema tests first, then every other test file of tests/schema (JSON Patch and lenient
+        # streams over SchemaStream), then the agent tests that drive schema partials and policies
+        "tests": ["tests/**/test_strength_schema.py", "tests/**/test_schema_*.py", "tests/schema/test_*.py",
+                  "tests/agents/test_agents_policy.py", "tests/agents/test_stream_handover.py"],
     },
     "agents": {
         "sources": ["src/fieldstream/agents/*.py", "src/fieldstream/agents/models/*.py"],
