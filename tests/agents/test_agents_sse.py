@@ -337,8 +337,10 @@ def test_public_error_messages_of_every_limit_and_library_error() -> None:
 
     cases = [
         (RunTimeoutError(2.5), "RunTimeoutError", "the run took longer than its time limit (2.5 s)"),
-        (ModelStalledError(90.0), "ModelStalledError", "the model sent nothing for 90 s; the run was stopped"),
-        (OutputTooLargeError(1000), "OutputTooLargeError", "the model's output passed the limit of 1000 characters"),
+        (ModelStalledError(90.0), "ModelStalledError",
+         "the model sent nothing for 90 s; the run was stopped"),
+        (OutputTooLargeError(1000), "OutputTooLargeError",
+         "the model's output passed the limit of 1000 characters"),
         (LimitExceededError("secret http://u:p@h", limit="custom", value=3), "LimitExceededError",
          "the run hit a limit"),
         (FieldstreamError("secret http://u:p@h"), "FieldstreamError", "the agent run failed"),
@@ -348,7 +350,8 @@ def test_public_error_messages_of_every_limit_and_library_error() -> None:
     for exc, kind, message in cases:
         # safe by default: public_error's own default, and the error frame of the encoder
         assert public_error(exc) == {"type": kind, "message": message}
-        assert decode_sse(encode_event(4, RunError(exc))) == [(4, "error", {"type": kind, "message": message})]
+        frame = {"type": kind, "message": message}
+        assert decode_sse(encode_event(4, RunError(exc))) == [(4, "error", frame)]
         assert public_error(exc, debug=True) == {"type": type(exc).__name__, "message": str(exc)}
 
 
@@ -497,8 +500,8 @@ async def drive(resp: Any, on_send: Any = None) -> list[dict[str, Any]]:
 def test_sse_response_without_send_timeout_sends_each_frame_once_safe_and_uncached(
         keepalive: float | None) -> None:
     def agent() -> Agent:
-        return Agent(name="R", output_schema=Story,
-                     model=OfflineModel(pace=0, script=[THINK, f"{SECRET_URL} said no", ModelError(SECRET_BODY)]))
+        script = [THINK, f"{SECRET_URL} said no", ModelError(SECRET_BODY)]
+        return Agent(name="R", output_schema=Story, model=OfflineModel(pace=0, script=script))
 
     oracle = asyncio.run(collect(agent(), "q"))  # the one-connection encoder, debug off
     sent = asyncio.run(drive(sse_response(agent(), "q", send_timeout=None, keepalive=keepalive)))
@@ -510,7 +513,8 @@ def test_sse_response_without_send_timeout_sends_each_frame_once_safe_and_uncach
     assert [m["more_body"] for m in bodies] == [True] * (len(bodies) - 1) + [False]
     text = b"".join(m["body"] for m in bodies).decode()
     assert text == oracle and "hunter2" not in text
-    assert decode_sse(text)[-1][1:] == ("error", {"type": "ModelError", "message": "the model provider failed"})
+    error = {"type": "ModelError", "message": "the model provider failed"}
+    assert decode_sse(text)[-1][1:] == ("error", error)
 
 
 def test_a_failed_keep_alive_ends_the_run_at_the_next_frame_with_its_error() -> None:
