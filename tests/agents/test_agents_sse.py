@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -408,10 +409,12 @@ class Blocking:
     """think is done at once; final_result streams ``first`` then waits for ``go`` (never, by
     default), then streams ``rest``; records whether its stream was closed."""
 
-    def __init__(self, first: str = '{"title": "t', rest: str = "", pause: float = 0.0) -> None:
+    def __init__(self, first: str = '{"title": "t', rest: str = "", pause: float = 0.0,
+                 patience: float | None = None) -> None:
         self.first = first
         self.rest = rest
         self.pause = pause
+        self.patience = patience  # at most this long a wait for ``go`` (a hang guard)
         self.go = asyncio.Event()
         self.closed = False
 
@@ -421,7 +424,7 @@ class Blocking:
             return
         try:
             yield self.first
-            await self.go.wait()
+            await asyncio.wait_for(self.go.wait(), self.patience)
             await asyncio.sleep(self.pause)
             yield self.rest
         finally:
@@ -475,13 +478,15 @@ class Broken(Exception):
     pass
 
 
-async def drive(resp: Any, on_send: Any = None) -> list[dict[str, Any]]:
+async def drive(resp: Any, on_send: Any = None, late: float = 0.0) -> list[dict[str, Any]]:
     """Run a Starlette response as an ASGI app the way uvicorn calls it (HTTP spec 2.3); return the
-    messages it sent."""
+    messages it sent. ``late``: seconds the first ``receive`` blocks the loop before it waits (the
+    response's timers are then due before its body task starts)."""
     sent: list[dict[str, Any]] = []
     never = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
+        time.sleep(late)
         await never.wait()
         return {"type": "http.disconnect"}
 
@@ -537,3 +542,26 @@ def test_a_failed_keep_alive_ends_the_run_at_the_next_frame_with_its_error() -> 
     with pytest.raises(Broken, match="socket gone"):
         asyncio.run(main())
     assert model.closed and len(beats) == 1  # the heartbeat stopped at its first failure
+
+
+def test_keep_alives_never_precede_the_response_start_even_when_the_timer_is_due_first() -> None:
+    from fieldstream.agents.sse import KEEPALIVE
+
+    rest = '", "content": "c", "moral": "m", "tags": [], "year": 1}'
+    model = Blocking('{"title": "t', rest, patience=5)
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message.get("body") == KEEPALIVE.encode():
+            model.go.set()  # the quiet run goes on after its first keep-alive
+
+    async def main() -> list[dict[str, Any]]:
+        resp = sse_response(Agent(name="K", output_schema=Story, model=model), "q", keepalive=0.005)
+        return await drive(resp, on_send, late=0.02)  # the heartbeat runs before the body task
+
+    start, *bodies = asyncio.run(main())
+    assert start["type"] == "http.response.start"
+    assert all(m["type"] == "http.response.body" for m in bodies)
+    assert KEEPALIVE.encode() in [m["body"] for m in bodies]
+    frames = decode_sse(b"".join(m["body"] for m in bodies).decode())
+    assert frames[-1][1:] == ("result", {"result": {"title": "t", "content": "c", "moral": "m", "tags": [],
+                                                    "year": 1}})
