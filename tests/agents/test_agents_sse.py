@@ -565,3 +565,42 @@ def test_keep_alives_never_precede_the_response_start_even_when_the_timer_is_due
     frames = decode_sse(b"".join(m["body"] for m in bodies).decode())
     assert frames[-1][1:] == ("result", {"result": {"title": "t", "content": "c", "moral": "m", "tags": [],
                                                     "year": 1}})
+
+
+class Steady:
+    """think is done at once; final_result streams ``pieces``, giving the loop a turn before each."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+
+    async def stream(self, messages: Any, schema: Any, *, name: str = "") -> AsyncIterator[str]:
+        if name == "think":
+            yield THINK
+            return
+        for piece in self.pieces:
+            await asyncio.sleep(0)
+            yield piece
+
+
+def test_no_keep_alive_while_frames_flow_even_if_the_run_outlasts_the_interval() -> None:
+    from fieldstream.agents.sse import KEEPALIVE
+
+    story = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": 1}'
+    slow: list[int] = []
+
+    async def on_send(message: dict[str, Any]) -> None:
+        # a slow client for the first frames: each takes 0.15 s to send, the run 0.6 s in all, so the
+        # keep-alive interval (0.25 s) passes during the run, but never between two frames
+        if message.get("body") and len(slow) < 4:
+            slow.append(1)
+            time.sleep(0.15)
+
+    async def main() -> list[dict[str, Any]]:
+        pieces = [story[i:i + 3] for i in range(0, len(story), 3)]
+        agent = Agent(name="F", output_schema=Story, model=Steady(pieces))
+        return await drive(sse_response(agent, "q", keepalive=0.25), on_send)
+
+    _, *bodies = asyncio.run(main())
+    text = b"".join(m["body"] for m in bodies).decode()
+    assert KEEPALIVE not in text
+    assert decode_sse(text)[-1][1:] == ("result", {"result": json.loads(story)})
