@@ -604,3 +604,27 @@ def test_no_keep_alive_while_frames_flow_even_if_the_run_outlasts_the_interval()
     text = b"".join(m["body"] for m in bodies).decode()
     assert KEEPALIVE not in text
     assert decode_sse(text)[-1][1:] == ("result", {"result": json.loads(story)})
+
+
+def test_a_send_that_times_out_ends_the_run_with_a_warning_not_an_error(
+        caplog: pytest.LogCaptureFixture) -> None:
+    story = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": 1}'
+    model = Steady([story[i:i + 3] for i in range(0, len(story), 3)])
+    stuck = asyncio.Event()
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            await stuck.wait()  # a client that stopped reading: the send never completes
+
+    async def main() -> list[dict[str, Any]]:
+        resp = sse_response(Agent(name="T", output_schema=Story, model=model), "q", send_timeout=0.05,
+                            keepalive=None)
+        return await drive(resp, on_send)
+
+    with caplog.at_level(logging.WARNING, logger="fieldstream.agents"):
+        start, *bodies = asyncio.run(main())  # no exception: the response just ends
+    assert start["type"] == "http.response.start" and len(bodies) == 1  # the one frame that never went out
+    [record] = [r for r in caplog.records if r.name == "fieldstream.agents"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == ("SSE client did not read for no frame could be sent for 0.05 s; "
+                                   "the run was ended")
