@@ -628,3 +628,22 @@ def test_a_send_that_times_out_ends_the_run_with_a_warning_not_an_error(
     assert record.levelno == logging.WARNING
     assert record.getMessage() == ("SSE client did not read for no frame could be sent for 0.05 s; "
                                    "the run was ended")
+
+
+def test_no_keep_alive_after_the_last_body_message_even_if_the_loop_stalls_right_after_it() -> None:
+    story = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": 1}'
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and not message["more_body"]:
+            time.sleep(0.05)  # the keep-alive timer (0.02 s) is due: the heartbeat queues on the lock
+            await asyncio.sleep(0)
+            # another task stalls the loop right after this send, before the heartbeat wakes up
+            asyncio.get_running_loop().call_soon(time.sleep, 0.05)
+
+    async def main() -> list[dict[str, Any]]:
+        agent = Agent(name="Z", output_schema=Story, model=Steady([story]))
+        return await drive(sse_response(agent, "q", keepalive=0.02), on_send)
+
+    start, *bodies = asyncio.run(main())
+    assert bodies[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert decode_sse(b"".join(m["body"] for m in bodies).decode())[-1][1] == "result"
