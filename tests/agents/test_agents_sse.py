@@ -644,6 +644,6 @@ def test_no_keep_alive_after_the_last_body_message_even_if_the_loop_stalls_right
         agent = Agent(name="Z", output_schema=Story, model=Steady([story]))
         return await drive(sse_response(agent, "q", keepalive=0.02), on_send)
 
-    start, *bodies = asyncio.run(main())
+    _, *bodies = asyncio.run(main())
     assert bodies[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
     assert decode_sse(b"".join(m["body"] for m in bodies).decode())[-1][1] == "result"
