@@ -614,7 +614,9 @@ def test_a_send_that_times_out_ends_the_run_with_a_warning_not_an_error(
 
     async def on_send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.body":
-            await stuck.wait()  # a client that stopped reading: the send never completes
+            # a client that stopped reading: the send never completes (5 s: a hang guard if the
+            # send timeout does not fire)
+            await asyncio.wait_for(stuck.wait(), 5)
 
     async def main() -> list[dict[str, Any]]:
         resp = sse_response(Agent(name="T", output_schema=Story, model=model), "q", send_timeout=0.05,
