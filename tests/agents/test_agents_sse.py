@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -321,3 +323,329 @@ def test_errors_before_any_call_get_an_error_frame_with_id_1() -> None:
     assert frames == [(1, "error", {"type": "ValidationError",
                                     "message": "the input does not match the agent's input schema"})]
     assert issubclass(OutputValidationError, Exception)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Mutation survivors of the sse scope (kills worktree): public error messages of every error class,
+# the container-omission boundary, logging and cancellation of event_stream, and SSEResponse driven
+# directly as an ASGI app (no server: a recording ``send`` and a ``receive`` that never disconnects).
+
+
+def test_public_error_messages_of_every_limit_and_library_error() -> None:
+    from fieldstream._errors import FieldstreamError, LimitExceededError
+    from fieldstream.agents import ModelStalledError, OutputTooLargeError, RunTimeoutError
+    from fieldstream.agents._safe import public_error
+
+    cases = [
+        (RunTimeoutError(2.5), "RunTimeoutError", "the run took longer than its time limit (2.5 s)"),
+        (ModelStalledError(90.0), "ModelStalledError",
+         "the model sent nothing for 90 s; the run was stopped"),
+        (OutputTooLargeError(1000), "OutputTooLargeError",
+         "the model's output passed the limit of 1000 characters"),
+        (LimitExceededError("secret http://u:p@h", limit="custom", value=3), "LimitExceededError",
+         "the run hit a limit"),
+        (FieldstreamError("secret http://u:p@h"), "FieldstreamError", "the agent run failed"),
+        (RuntimeError("secret http://u:p@h"), "InternalError",
+         "the agent run failed (details are in the server log)"),
+    ]
+    for exc, kind, message in cases:
+        # safe by default: public_error's own default, and the error frame of the encoder
+        assert public_error(exc) == {"type": kind, "message": message}
+        frame = {"type": kind, "message": message}
+        assert decode_sse(encode_event(4, RunError(exc))) == [(4, "error", frame)]
+        assert public_error(exc, debug=True) == {"type": type(exc).__name__, "message": str(exc)}
+
+
+def test_only_pydantic_validation_errors_are_reported_as_input_validation_errors() -> None:
+    import pydantic
+
+    from fieldstream.agents._safe import public_error
+
+    class ValidationError(Exception):  # a user's class of the same name: not the input schema's error
+        pass
+
+    assert public_error(ValidationError("x"))["type"] == "InternalError"
+    assert public_error(pydantic.PydanticUserError("x", code=None))["type"] == "InternalError"
+    try:
+        Story.model_validate({})
+    except pydantic.ValidationError as exc:
+        assert public_error(exc) == {"type": "ValidationError",
+                                     "message": "the input does not match the agent's input schema"}
+
+
+def test_a_container_field_frame_keeps_its_value_up_to_exactly_max_value_chars() -> None:
+    from fieldstream.agents import Field
+    from fieldstream.agents.sse import MAX_VALUE_CHARS
+
+    assert MAX_VALUE_CHARS == 65_536  # the documented 64 KiB
+
+    def data(n: int) -> dict[str, Any]:
+        [(_, _, d)] = decode_sse(encode_event(1, Field("final_result", ("items",), ["x" * n])))
+        return d
+
+    base = len(encode_event(1, Field("final_result", ("items",), [""])).split("data: ")[1]) - 2
+    at_limit = MAX_VALUE_CHARS - base  # the frame's data is exactly MAX_VALUE_CHARS long
+    assert data(at_limit)["value"] == ["x" * at_limit] and "omitted" not in data(at_limit)
+    assert data(at_limit + 1)["value"] is None and data(at_limit + 1)["omitted"] is True
+
+
+def test_the_error_log_names_the_agent_and_the_call_that_failed(caplog: pytest.LogCaptureFixture) -> None:
+    class Query(BaseModel):
+        topic: str
+
+    agent = Agent(name="Logged", output_schema=Story,
+                  model=OfflineModel(pace=0, script=[THINK, ('{"title": "x', ModelError("boom"))]))
+    early = Agent(name="Early", input_schema=Query, model=OfflineModel(pace=0))
+    with caplog.at_level(logging.ERROR, logger="fieldstream.agents"):
+        asyncio.run(collect(agent, "q"))
+        asyncio.run(collect(early, {"nope": "x"}))  # type: ignore[arg-type]
+    records = [r for r in caplog.records if r.name == "fieldstream.agents" and r.levelno == logging.ERROR]
+    assert [r.args[:3] for r in records] == [  # type: ignore[index]
+        ("Logged", "final_result", "ModelError"), ("Early", "setup", "ValidationError")]
+    assert records[0].getMessage() == "agent 'Logged': run failed (during final_result): ModelError: boom"
+
+
+class Blocking:
+    """think is done at once; final_result streams ``first`` then waits for ``go`` (never, by
+    default), then streams ``rest``; records whether its stream was closed."""
+
+    def __init__(self, first: str = '{"title": "t', rest: str = "", pause: float = 0.0,
+                 patience: float | None = None) -> None:
+        self.first = first
+        self.rest = rest
+        self.pause = pause
+        self.patience = patience  # at most this long a wait for ``go`` (a hang guard)
+        self.go = asyncio.Event()
+        self.closed = False
+
+    async def stream(self, messages: Any, schema: Any, *, name: str = "") -> AsyncIterator[str]:
+        if name == "think":
+            yield THINK
+            return
+        try:
+            yield self.first
+            await asyncio.wait_for(self.go.wait(), self.patience)
+            await asyncio.sleep(self.pause)
+            yield self.rest
+        finally:
+            self.closed = True
+
+
+def test_cancelling_the_task_that_reads_event_stream_cancels_it_and_the_run() -> None:
+    model = Blocking()
+
+    async def main() -> tuple[bool, list[str]]:
+        seen: list[str] = []
+
+        async def read() -> None:
+            async for frame in event_stream(Agent(name="C", output_schema=Story, model=model), "q"):
+                seen.append(frame)
+
+        task = asyncio.ensure_future(read())
+        while not any('"path":["title"]' in f for f in seen):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return task.cancelled(), seen
+
+    cancelled, seen = asyncio.run(main())
+    assert cancelled  # the CancelledError reaches the reader (not swallowed into a normal end)
+    assert model.closed and "event: error" not in "".join(seen)
+
+
+def test_closing_event_stream_cancels_a_step_that_waits_for_ever() -> None:
+    from fieldstream.agents.sse import KEEPALIVE
+
+    model = Blocking()
+
+    async def main() -> bool:
+        gen = event_stream(Agent(name="W", output_schema=Story, model=model), "q", keepalive=0.005)
+        async for frame in gen:
+            if frame == KEEPALIVE:  # the next step is pending, its model waits for ever
+                break
+        closing = asyncio.ensure_future(gen.aclose())  # type: ignore[attr-defined]
+        done, _ = await asyncio.wait({closing}, timeout=10)  # a hang guard, not a timing assert
+        closing.cancel()
+        model.go.set()
+        return closing in done
+
+    assert asyncio.run(main()), "closing the stream waited for the model instead of cancelling it"
+    assert model.closed
+
+
+class Broken(Exception):
+    pass
+
+
+async def drive(resp: Any, on_send: Any = None, late: float = 0.0) -> list[dict[str, Any]]:
+    """Run a Starlette response as an ASGI app the way uvicorn calls it (HTTP spec 2.3); return the
+    messages it sent. ``late``: seconds the first ``receive`` blocks the loop before it waits (the
+    response's timers are then due before its body task starts)."""
+    sent: list[dict[str, Any]] = []
+    never = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        time.sleep(late)
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if on_send is not None:
+            await on_send(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+             "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"", "headers": []}
+    await resp(scope, receive, send)
+    return sent
+
+
+@pytest.mark.parametrize("keepalive", [None, 30.0])
+def test_sse_response_without_send_timeout_sends_each_frame_once_safe_and_uncached(
+        keepalive: float | None) -> None:
+    def agent() -> Agent:
+        script = [THINK, f"{SECRET_URL} said no", ModelError(SECRET_BODY)]
+        return Agent(name="R", output_schema=Story, model=OfflineModel(pace=0, script=script))
+
+    oracle = asyncio.run(collect(agent(), "q"))  # the one-connection encoder, debug off
+    sent = asyncio.run(drive(sse_response(agent(), "q", send_timeout=None, keepalive=keepalive)))
+    start, *bodies = sent
+    assert start["type"] == "http.response.start" and start["status"] == 200
+    headers = dict(start["headers"])
+    assert headers[b"cache-control"] == b"no-cache" and headers[b"x-accel-buffering"] == b"no"
+    assert headers[b"content-type"].startswith(b"text/event-stream")
+    assert [m["more_body"] for m in bodies] == [True] * (len(bodies) - 1) + [False]
+    text = b"".join(m["body"] for m in bodies).decode()
+    assert text == oracle and "hunter2" not in text
+    error = {"type": "ModelError", "message": "the model provider failed"}
+    assert decode_sse(text)[-1][1:] == ("error", error)
+
+
+def test_a_failed_keep_alive_ends_the_run_at_the_next_frame_with_its_error() -> None:
+    from fieldstream.agents.sse import KEEPALIVE
+
+    model = Blocking('{"title": "t', '", "content": "c"', pause=0.1)  # time for a (wrong) second beat
+    beats: list[bytes] = []
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message.get("body") == KEEPALIVE.encode():
+            beats.append(message["body"])
+            model.go.set()  # the run goes on, but its next frame must not be sent
+            raise Broken("socket gone")
+
+    async def main() -> list[dict[str, Any]]:
+        resp = sse_response(Agent(name="B", output_schema=Story, model=model), "q", keepalive=0.01,
+                            send_timeout=None)
+        return await drive(resp, on_send)
+
+    with pytest.raises(Broken, match="socket gone"):
+        asyncio.run(main())
+    assert model.closed and len(beats) == 1  # the heartbeat stopped at its first failure
+
+
+def test_keep_alives_never_precede_the_response_start_even_when_the_timer_is_due_first() -> None:
+    from fieldstream.agents.sse import KEEPALIVE
+
+    rest = '", "content": "c", "moral": "m", "tags": [], "year": 1}'
+    model = Blocking('{"title": "t', rest, patience=5)
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message.get("body") == KEEPALIVE.encode():
+            model.go.set()  # the quiet run goes on after its first keep-alive
+
+    async def main() -> list[dict[str, Any]]:
+        resp = sse_response(Agent(name="K", output_schema=Story, model=model), "q", keepalive=0.005)
+        return await drive(resp, on_send, late=0.02)  # the heartbeat runs before the body task
+
+    start, *bodies = asyncio.run(main())
+    assert start["type"] == "http.response.start"
+    assert all(m["type"] == "http.response.body" for m in bodies)
+    assert KEEPALIVE.encode() in [m["body"] for m in bodies]
+    frames = decode_sse(b"".join(m["body"] for m in bodies).decode())
+    assert frames[-1][1:] == ("result", {"result": {"title": "t", "content": "c", "moral": "m", "tags": [],
+                                                    "year": 1}})
+
+
+class Steady:
+    """think is done at once; final_result streams ``pieces``, giving the loop a turn before each."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+
+    async def stream(self, messages: Any, schema: Any, *, name: str = "") -> AsyncIterator[str]:
+        if name == "think":
+            yield THINK
+            return
+        for piece in self.pieces:
+            await asyncio.sleep(0)
+            yield piece
+
+
+def test_no_keep_alive_while_frames_flow_even_if_the_run_outlasts_the_interval() -> None:
+    from fieldstream.agents.sse import KEEPALIVE
+
+    story = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": 1}'
+    slow: list[int] = []
+
+    async def on_send(message: dict[str, Any]) -> None:
+        # a slow client for the first frames: each takes 0.15 s to send, the run 0.6 s in all, so the
+        # keep-alive interval (0.25 s) passes during the run, but never between two frames
+        if message.get("body") and len(slow) < 4:
+            slow.append(1)
+            time.sleep(0.15)
+
+    async def main() -> list[dict[str, Any]]:
+        pieces = [story[i:i + 3] for i in range(0, len(story), 3)]
+        agent = Agent(name="F", output_schema=Story, model=Steady(pieces))
+        return await drive(sse_response(agent, "q", keepalive=0.25), on_send)
+
+    _, *bodies = asyncio.run(main())
+    text = b"".join(m["body"] for m in bodies).decode()
+    assert KEEPALIVE not in text
+    assert decode_sse(text)[-1][1:] == ("result", {"result": json.loads(story)})
+
+
+def test_a_send_that_times_out_ends_the_run_with_a_warning_not_an_error(
+        caplog: pytest.LogCaptureFixture) -> None:
+    story = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": 1}'
+    model = Steady([story[i:i + 3] for i in range(0, len(story), 3)])
+    stuck = asyncio.Event()
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            # a client that stopped reading: the send never completes (5 s: a hang guard if the
+            # send timeout does not fire)
+            await asyncio.wait_for(stuck.wait(), 5)
+
+    async def main() -> list[dict[str, Any]]:
+        resp = sse_response(Agent(name="T", output_schema=Story, model=model), "q", send_timeout=0.05,
+                            keepalive=None)
+        return await drive(resp, on_send)
+
+    with caplog.at_level(logging.WARNING, logger="fieldstream.agents"):
+        start, *bodies = asyncio.run(main())  # no exception: the response just ends
+    assert start["type"] == "http.response.start" and len(bodies) == 1  # the one frame that never went out
+    [record] = [r for r in caplog.records if r.name == "fieldstream.agents"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == ("SSE client did not read for no frame could be sent for 0.05 s; "
+                                   "the run was ended")
+
+
+def test_no_keep_alive_after_the_last_body_message_even_if_the_loop_stalls_right_after_it() -> None:
+    story = '{"title": "t", "content": "c", "moral": "m", "tags": [], "year": 1}'
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and not message["more_body"]:
+            time.sleep(0.05)  # the keep-alive timer (0.02 s) is due: the heartbeat queues on the lock
+            await asyncio.sleep(0)
+            # another task stalls the loop right after this send, before the heartbeat wakes up
+            asyncio.get_running_loop().call_soon(time.sleep, 0.05)
+
+    async def main() -> list[dict[str, Any]]:
+        agent = Agent(name="Z", output_schema=Story, model=Steady([story]))
+        return await drive(sse_response(agent, "q", keepalive=0.02), on_send)
+
+    _, *bodies = asyncio.run(main())
+    assert bodies[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert decode_sse(b"".join(m["body"] for m in bodies).decode())[-1][1] == "result"
