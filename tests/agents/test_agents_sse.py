@@ -28,7 +28,7 @@ from fieldstream.agents import (
     Usage,
 )
 from fieldstream.agents.sse import FRAME_TYPES, encode_event, event_stream, sse_response
-from support.web import Frame, aiter_frames, decode_sse, frames_of, iter_frames, serve
+from support.web import Frame, aiter_frames, decode_sse, frames_of, iter_frames, scripted_agent, serve
 
 
 class Story(BaseModel):
@@ -649,3 +649,22 @@ def test_no_keep_alive_after_the_last_body_message_even_if_the_loop_stalls_right
     _, *bodies = asyncio.run(main())
     assert bodies[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
     assert decode_sse(b"".join(m["body"] for m in bodies).decode())[-1][1] == "result"
+
+
+# ------------------------------------------------------------------------------ timer arguments (lead)
+@pytest.mark.parametrize("value", [0, 0.0, -1.0, float("nan")])
+def test_a_keepalive_or_send_timeout_that_would_spin_is_refused_at_once(value: float) -> None:
+    # a 0 s timer makes the heartbeat / wait loop run without yielding: a hung event loop
+    from fieldstream import UsageError
+    from fieldstream.agents.sse import event_stream, sse_response
+
+    with pytest.raises(UsageError, match="keepalive must be a number of seconds > 0"):
+        sse_response(scripted_agent(), "q", keepalive=value)
+    with pytest.raises(UsageError, match="send_timeout must be a number of seconds > 0"):
+        sse_response(scripted_agent(), "q", send_timeout=value)
+
+    async def first() -> str:
+        return await event_stream(scripted_agent(), "q", keepalive=value).__anext__()
+    with pytest.raises(UsageError, match="keepalive"):
+        asyncio.run(first())
+    assert sse_response(scripted_agent(), "q", keepalive=None, send_timeout=None) is not None

@@ -318,7 +318,8 @@ def test_a_run_is_never_cancelled_inside_a_store_command(how: str) -> None:
 
 def test_finished_runs_expire_after_the_ttl_and_bad_ids_fail_at_once() -> None:
     async def main() -> None:
-        manager = RunManager(MemoryStore(), ttl=0.2)
+        now = [1000.0]  # the store's clock (the TTL is the store's): no race with a slow machine
+        manager = RunManager(MemoryStore(clock=lambda: now[0]), ttl=0.2)
         try:
             run_id = await manager.start(scripted_agent(), "q")
             frames = await take(manager.frames(run_id), None)
@@ -329,7 +330,7 @@ def test_finished_runs_expire_after_the_ttl_and_bad_ids_fail_at_once() -> None:
             with pytest.raises(UnknownRunError) as unknown:
                 await manager.check("nope", 0)
             assert not unknown.value.expired
-            await asyncio.sleep(0.3)
+            now[0] += 0.3
             with pytest.raises(UnknownRunError) as gone:
                 await manager.check(run_id, 0)
             assert gone.value.expired

@@ -42,6 +42,7 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from .._errors import UsageError
 from ._events import AgentEvent, Field, RunError, StreamStart
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,6 +99,12 @@ def encode_event(id: int, event: AgentEvent, *, debug: bool = False,
     return f"id: {int(id)}\nevent: {event.type}\ndata: {out}\n\n"
 
 
+def _check_interval(name: str, seconds: float | None) -> None:
+    """A timer of 0 (or less, or NaN) would spin without yielding: refuse it at once."""
+    if seconds is not None and not seconds > 0:
+        raise UsageError(f"{name} must be a number of seconds > 0, or None (off); got {seconds!r}")
+
+
 async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: bool = False,
                        keepalive: float | None = None, max_value_chars: int | None = MAX_VALUE_CHARS
                        ) -> AsyncIterator[str]:
@@ -114,6 +121,7 @@ async def event_stream(agent: Agent, input: Any, *, request: Any = None, debug: 
     the SSE rules ignore a comment either way, but some decoders (httpx-sse) dispatch an empty
     ``message`` event at every blank line once an id was seen. ``max_value_chars``: see :func:`encode_event`.
     """
+    _check_interval("keepalive", keepalive)
     n = 0
     call_type: str | None = None
     events = agent.stream(input)
@@ -255,6 +263,8 @@ def sse_response(agent: Agent, input: Any, *, request: Any = None, debug: bool =
     socket's buffers and one frame per client. ``keepalive``: seconds between ``: keep-alive``
     comments while the run is quiet (default 15; proxies cut idle streams after 30-60 s).
     """
+    _check_interval("keepalive", keepalive)
+    _check_interval("send_timeout", send_timeout)
     cls = _response_class()
     resp = cls(event_stream(agent, input, request=request, debug=debug, max_value_chars=max_value_chars),
                media_type="text/event-stream",
