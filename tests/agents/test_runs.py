@@ -43,8 +43,6 @@ WAIT = 10.0  # a guard against hangs only: every wait below ends long before it
 
 
 def _story_sse() -> str:
-    from fieldstream.agents.sse import event_stream
-
     async def main() -> str:
         return "".join([f async for f in event_stream(scripted_agent(), "q")])
     return asyncio.run(main())
@@ -422,7 +420,7 @@ class _RecordingStore(MemoryStore):
 def test_a_stopped_run_writes_its_last_frames_with_no_cancellation_pending() -> None:
     # The watchdog cancels the run's task (no listener); the run handles that cancellation and then
     # writes its error frame and finishes through the store, in the same task. A request left
-    # pending there is what asyncio.timeout (on 3.11.0 to 3.11.2: a timeout becomes a
+    # pending there is what asyncio.timeout (on older 3.11 releases: an expired timeout becomes a
     # CancelledError), TaskGroup and cancel scopes read: a custom store's own timeouts would break.
     async def main() -> list[tuple[str, int]]:
         store = _RecordingStore()
@@ -462,7 +460,7 @@ def test_a_second_stop_does_not_cut_the_agents_cleanup_short() -> None:
     # down (aclose): one cancellation only, so the model's stream still closes its connection
     async def main() -> _CleanModel:
         model = _CleanModel()
-        manager = RunManager(_RecordingStore(), grace=0.05, tick=0.01)
+        manager = RunManager(MemoryStore(), grace=0.05, tick=0.01)
         await manager.start(Agent(name="slow", enable_streaming=True, model=model), "q")
         await asyncio.wait_for(model.closed.wait(), WAIT)  # stopped: the agent is cleaning up
         await manager.aclose()
