@@ -9,6 +9,7 @@ Timeouts here are short (tens of milliseconds) and only ever waited for, never m
 from __future__ import annotations
 
 import asyncio
+import types
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -145,12 +146,61 @@ def test_limits_end_the_sse_stream_with_a_typed_safe_error_frame() -> None:
 
 
 def test_limits_are_validated_and_can_be_turned_off() -> None:
-    for bad in ({"run_timeout": 0}, {"model_idle_timeout": -1.0}, {"max_output_chars": 0}):
-        with pytest.raises(ValueError):
-            agent_on(Scripted([]), **bad)
+    for name, bad in (("run_timeout", 0), ("model_idle_timeout", -1.0), ("max_output_chars", 0)):
+        with pytest.raises(ValueError, match=rf"^{name} must be > 0 or None, not {bad!r}$"):
+            agent_on(Scripted([]), **{name: bad})
     model = Scripted(['{"items": ["a", ', '"b"]}'], delay=0.01)
     agent = agent_on(model, run_timeout=None, model_idle_timeout=None, max_output_chars=None)
     assert asyncio.run(agent.process("q")) == Out(items=["a", "b"])
+
+
+def test_max_output_chars_is_the_exact_number_of_model_characters_allowed() -> None:
+    # counted from zero over the whole run (the think call's text too): exactly the limit passes
+    answer = ['{"items": ', '["a", "b"]}']
+    total = len(THINK_DONE) + sum(map(len, answer))
+    agent = agent_on(Scripted(answer), max_output_chars=total)
+    assert asyncio.run(agent.process("q")) == Out(items=["a", "b"])
+    with pytest.raises(OutputTooLargeError):
+        asyncio.run(agent_on(Scripted(answer), max_output_chars=total - 1).process("q"))
+
+
+class _Asyncio310:
+    """``asyncio`` as Python 3.10 has it: no ``asyncio.timeout``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "timeout":
+            raise AttributeError(name)
+        return getattr(asyncio, name)
+
+
+@pytest.mark.parametrize("python", ["running", "3.10"])
+def test_the_run_deadline_is_raised_only_for_its_own_timeout(python: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # run_timeout works on every supported Python (3.10 has no asyncio.timeout: its own branch, run
+    # here on the running interpreter with 3.10's asyncio), and only the deadline itself becomes a
+    # RunTimeoutError: a TimeoutError raised by the work (a client's own timeout) stays what it is
+    from fieldstream.agents import _limits
+
+    if python == "3.10":
+        monkeypatch.setattr(_limits, "sys", types.SimpleNamespace(version_info=(3, 10, 14)))
+        monkeypatch.setattr(_limits, "asyncio", _Asyncio310())
+
+    async def own_timeout() -> None:
+        raise TimeoutError("the client's own timeout")
+
+    async def done() -> int:
+        return 7
+
+    async def main() -> None:
+        limits = _limits.Limits(run_timeout=0.05)
+        assert await limits.deadline(done()) == 7
+        with pytest.raises(RunTimeoutError) as info:
+            await limits.deadline(asyncio.Event().wait())
+        assert info.value.limit == "run_timeout" and info.value.value == 0.05
+        with pytest.raises(TimeoutError, match="the client's own timeout"):
+            await limits.deadline(own_timeout())
+
+    asyncio.run(main())
 
 
 def test_defaults_are_generous_but_finite() -> None:

@@ -311,9 +311,13 @@ async def test_finished_runs_expire_after_the_ttl(env: Env) -> None:
     await store.append("live", "chunk", data(0))
     await store.finish("done")
     assert await store.status("done") is RunStatus.FINISHED
+    assert [str(await store.status(r)) for r in ("done", "live")] == ["finished", "running"]
     assert [f.id for f in await collect(store, "done", 0)] == [1]
     await env.advance(0.8)
-    assert await store.status("done") is RunStatus.EXPIRED
+    expired = await store.status("done")
+    assert expired is RunStatus.EXPIRED
+    # a str enum: what a server puts in JSON or a log line
+    assert (expired, str(expired), json.dumps(expired)) == ("expired", "expired", '"expired"')
     assert await store.status("live") is RunStatus.RUNNING  # running runs are not subject to the ttl
     with pytest.raises(UnknownRunError) as info:
         await store.read("done", 0)
@@ -368,6 +372,19 @@ async def test_memory_store_keeps_at_most_max_frames() -> None:
     assert len(store._runs["r"].frames) == 10
     assert await store.oldest_id("r") == 991
     assert [f.data for f in await store.read("r", 990)] == [data(i) for i in range(990, 1000)]
+
+
+@asynctest
+async def test_memory_a_poll_returns_what_is_stored_without_waiting() -> None:
+    # read() with block_ms=0 (the default) is a poll: it does not give the event loop a turn, so an
+    # append scheduled before it has not run yet and is left for the next read
+    store = MemoryStore()
+    await store.append("r", "chunk", data(0))
+    late = asyncio.ensure_future(store.append("r", "chunk", data(1)))
+    assert await store.read("r", 1) == []
+    assert not late.done()
+    assert await late == 2
+    assert await store.read("r", 1) == [Frame(2, "chunk", data(1))]
 
 
 def test_memory_store_rejects_bad_bounds() -> None:
@@ -436,6 +453,70 @@ async def test_redis_follower_sees_frames_appended_and_finished_by_other_process
         by_tag.setdefault(d["tag"], []).append(d["i"])
     assert by_tag == {tag: list(range(40)) for tag in ("other", "local")}  # each writer's order kept
     assert await store.status("r") is RunStatus.FINISHED
+    await store.close()
+
+
+def counting_redis(url: str) -> Any:
+    """A ``redis.asyncio.Redis`` that counts the store's ``MULTI`` pipelines and dedicated connections
+    (``client()``: only the XREAD listener takes one)."""
+    import redis.asyncio as aioredis
+
+    class CountingRedis(aioredis.Redis):  # type: ignore[misc]
+        pipelines = 0
+        dedicated = 0
+
+        def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+            self.pipelines += 1
+            return super().pipeline(*args, **kwargs)
+
+        def client(self) -> Any:
+            self.dedicated += 1
+            return super().client()
+
+    return CountingRedis.from_url(url)
+
+
+@asynctest
+async def test_redis_a_poll_is_one_multi_and_starts_no_listener(redis_url: str) -> None:
+    # the documented cost of read(): one MULTI; only a read that waits (block_ms > 0) uses the listener
+    client = counting_redis(redis_url)
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    await store.append("r", "chunk", data(0))
+    assert await store.read("r", 1) == []  # nothing new, still running: returns at once
+    assert await store.read("r", 1, block_ms=0) == []
+    assert await store.read("r", 0, block_ms=0) == [Frame(1, "chunk", data(0))]
+    assert (client.pipelines, client.dedicated) == (3, 0)
+    await store.close()
+    await client.aclose()
+
+
+@asynctest
+async def test_redis_a_closed_store_refuses_new_waits_without_a_listener(redis_url: str) -> None:
+    # close() stops the listener for good: a follower that starts waiting afterwards raises at once,
+    # and no new listener (a dedicated connection) is opened for it
+    client = counting_redis(redis_url)  # the caller's client: it stays usable after close()
+    store = RedisStore(client, prefix=f"test:{uuid.uuid4().hex}:")
+    await store.append("r", "chunk", data(0))
+    await store.close()
+    assert await store.read("r", 0) == [Frame(1, "chunk", data(0))]  # a poll needs no listener
+    with pytest.raises(fieldstream.UsageError, match="the replay store is closed"):
+        await store.read("r", 1, block_ms=100)  # (at once: the 100 ms never run)
+    with pytest.raises(fieldstream.UsageError, match="the replay store is closed"):
+        await collect(store, "r", 1)
+    assert client.dedicated == 0
+    await client.aclose()
+
+
+@asynctest
+async def test_redis_keys_live_under_the_default_prefix(redis_url: str) -> None:
+    # the key names operators rely on (a SCAN pattern, an ACL rule such as ~fieldstream:run:*):
+    # <prefix>{run id}:f (the stream), :m (the counter and status), :x (the tombstone)
+    store = RedisStore(redis_url)
+    run_id = uuid.uuid4().hex
+    await store.append(run_id, "chunk", data(0))
+    keys = sorted([_key.decode() async for _key in store.client.scan_iter(match=f"*{run_id}*")])
+    assert keys == [f"fieldstream:run:{{{run_id}}}:{k}" for k in "fmx"]
+    await store.client.delete(*keys)
     await store.close()
 
 
@@ -695,6 +776,14 @@ def test_snapshot_of_a_whole_run_matches_the_result() -> None:
     assert call["texts"] == {k: v for k, v in expected.items() if isinstance(v, str)}
     assert set(call["status"].values()) == {"done"} and call["ended"]
     assert json.loads(RunSnapshot(state).to_json()) == state
+
+
+def test_an_empty_snapshot_is_before_frame_one() -> None:
+    # last_id is the Last-Event-ID to resume after: 0 (nothing folded yet) means from the first frame
+    empty = {"last_id": 0, "calls": {}, "result": None, "has_result": False, "error": None}
+    assert fold_frames([]) == empty
+    assert RunSnapshot().state == empty and RunSnapshot().last_id == 0
+    assert json.loads(RunSnapshot().to_json()) == empty
 
 
 @pytest.mark.parametrize("chunk", [1, 4])

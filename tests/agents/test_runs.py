@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from fieldstream.agents import Agent
+from fieldstream.agents import Agent, ModelError
 from fieldstream.agents.sse import (
     FutureIdError,
     MemoryStore,
@@ -27,6 +28,7 @@ from fieldstream.agents.sse import (
     RunManager,
     RunStatus,
     UnknownRunError,
+    event_stream,
     fold_frames,
     partial_of,
 )
@@ -37,10 +39,10 @@ __all__ = ["redis_server_fixture"]  # the fixture `redis_url`, imported for pyte
 
 Frame = tuple[int, str, dict[str, Any]]
 
+WAIT = 10.0  # a guard against hangs only: every wait below ends long before it
+
 
 def _story_sse() -> str:
-    from fieldstream.agents.sse import event_stream
-
     async def main() -> str:
         return "".join([f async for f in event_stream(scripted_agent(), "q")])
     return asyncio.run(main())
@@ -314,6 +316,157 @@ def test_a_run_is_never_cancelled_inside_a_store_command(how: str) -> None:
         assert store.cancelled_inside == []
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_failed_run_ends_with_the_encoders_error_frame(debug: bool) -> None:
+    # the model fails halfway: the run's frames are the one-connection encoder's, its error frame
+    # included (the public view, or the real type and message with debug=True), and the run finishes
+    def failing() -> Agent:
+        return scripted_agent(fail=ModelError("upstream refused: key sk-secret"))
+
+    async def main() -> tuple[list[Frame], list[Frame]]:
+        oracle = decode_sse("".join([f async for f in event_stream(failing(), "q", debug=debug)]))
+        manager = RunManager(MemoryStore(), debug=debug)
+        try:
+            run_id = await manager.start(failing(), "q")
+            frames = await asyncio.wait_for(take(manager.frames(run_id), None), 30)
+            assert await manager.store.status(run_id) is RunStatus.FINISHED
+        finally:
+            await manager.aclose()
+        return oracle, frames
+
+    oracle, frames = asyncio.run(main())
+    assert frames[1:] == [(n + 1, ev, d) for n, ev, d in oracle]
+    assert frames[-1][1] == "error"
+    assert frames[-1][2]["type"] == "ModelError"
+    assert ("sk-secret" in frames[-1][2]["message"]) is debug
+
+
+def test_a_run_with_a_listener_is_never_cancelled_however_short_the_grace() -> None:
+    # grace=0: the run would be cancelled at the watchdog's first tick (10 ms) if nobody listened;
+    # the model takes longer than that (a delta every 2 ms), and a client reads every frame
+    async def main() -> list[Frame]:
+        manager = RunManager(MemoryStore(), grace=0)
+        try:
+            run_id = await manager.start(scripted_agent(pace=0.002), "q")
+            return await asyncio.wait_for(take(manager.frames(run_id), None), 30)
+        finally:
+            await manager.aclose()
+
+    frames = asyncio.run(main())
+    assert frames[-1][1] == "result" and frames[-1][2]["result"] == STORY
+    assert len(frames) > 20  # (the premise: the run lasted many 2 ms deltas, longer than a tick)
+
+
+def test_a_worker_keeps_the_presence_while_any_of_its_listeners_stays(redis_url: str) -> None:
+    # two clients follow the run through worker B; when one leaves, B goes on refreshing the
+    # presence key for the other, so that the owner A does not cancel the run
+    import redis.asyncio as aioredis
+
+    class PresenceRedis(aioredis.Redis):  # type: ignore[misc]
+        touched = asyncio.Event()
+
+        def set(self, name: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(name).endswith(":l"):  # a presence key (set when called: no reply awaited)
+                PresenceRedis.touched.set()
+            return super().set(name, *args, **kwargs)
+
+    async def main() -> None:
+        prefix = f"t{uuid.uuid4().hex[:8]}:"
+        client = PresenceRedis.from_url(redis_url)
+        a = RunManager(RedisStore(redis_url, prefix=prefix), grace=30)
+        b = RunManager(RedisStore(client, prefix=prefix), grace=30, tick=0.01)
+        try:
+            run_id = await a.start(Agent(name="slow", enable_streaming=True, model=_SlowModel()), "q")
+            one, two = b.frames(run_id), b.frames(run_id)
+            assert [(await one.__anext__())[:5], (await two.__anext__())[:5]] == ["id: 1"] * 2
+            await one.aclose()
+            PresenceRedis.touched.clear()
+            await asyncio.wait_for(PresenceRedis.touched.wait(), 5)  # the next refresh (every 10 ms)
+            await two.aclose()
+        finally:
+            await a.aclose()
+            await b.aclose()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+class _RecordingStore(MemoryStore):
+    """Records the cancellation requests pending on the task that runs each command (appends do not
+    suspend, so the run's task is always waiting for the agent when the watchdog stops it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list[tuple[str, int]] = []
+        self.finished = asyncio.Event()
+
+    def _record(self, what: str) -> None:
+        task = asyncio.current_task()
+        self.pending.append((what, task.cancelling() if task is not None else -1))
+
+    async def append(self, run_id: str, type: str, data: str) -> int:
+        self._record(type)
+        return await super().append(run_id, type, data)
+
+    async def finish(self, run_id: str) -> None:
+        self._record("finish")
+        await super().finish(run_id)
+        self.finished.set()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in Python 3.11")
+def test_a_stopped_run_writes_its_last_frames_with_no_cancellation_pending() -> None:
+    # The watchdog cancels the run's task (no listener); the run handles that cancellation and then
+    # writes its error frame and finishes through the store, in the same task. A request left
+    # pending there is what asyncio.timeout (on older 3.11 releases: an expired timeout becomes a
+    # CancelledError), TaskGroup and cancel scopes read: a custom store's own timeouts would break.
+    async def main() -> list[tuple[str, int]]:
+        store = _RecordingStore()
+        manager = RunManager(store, grace=0.05, tick=0.01)
+        await manager.start(Agent(name="slow", enable_streaming=True, model=_SlowModel()), "q")
+        await asyncio.wait_for(store.finished.wait(), WAIT)  # nobody listens: stopped, then ended
+        await manager.aclose()
+        return store.pending
+
+    pending = asyncio.run(main())
+    assert pending[-2:] == [("error", 0), ("finish", 0)]
+    assert {n for _, n in pending} == {0}
+
+
+class _CleanModel(_SlowModel):
+    """A slow model whose stream, once closed, needs a few loop turns to close its connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cleaned = False
+
+    async def stream(self, messages: Any, schema: Any, *, name: str = "response") -> AsyncIterator[Any]:
+        try:
+            yield '{"reasoning": "'
+            while True:
+                await asyncio.sleep(0.005)
+                yield "a"
+        finally:
+            self.closed.set()
+            for _ in range(3):  # e.g. an HTTP client closing its response
+                await asyncio.sleep(0)
+            self.cleaned = True
+
+
+def test_a_second_stop_does_not_cut_the_agents_cleanup_short() -> None:
+    # the watchdog stops the run (no listener) and, while the agent cleans up, the process shuts
+    # down (aclose): one cancellation only, so the model's stream still closes its connection
+    async def main() -> _CleanModel:
+        model = _CleanModel()
+        manager = RunManager(MemoryStore(), grace=0.05, tick=0.01)
+        await manager.start(Agent(name="slow", enable_streaming=True, model=model), "q")
+        await asyncio.wait_for(model.closed.wait(), WAIT)  # stopped: the agent is cleaning up
+        await manager.aclose()
+        return model
+
+    assert asyncio.run(main()).cleaned
 
 
 def test_finished_runs_expire_after_the_ttl_and_bad_ids_fail_at_once() -> None:

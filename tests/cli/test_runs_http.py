@@ -164,6 +164,30 @@ def test_unknown_expired_future_and_bad_ids_get_json_errors_at_once() -> None:
         assert (resp.status_code, resp.json()["error"]) == (410, "run_expired")
 
 
+def test_a_body_over_the_default_limit_is_refused_before_any_run_starts() -> None:
+    from starlette.applications import Starlette
+
+    from fieldstream.agents.sse import mount_runs
+
+    app = Starlette()
+    manager = RunManager(MemoryStore())
+    mount_runs(app, manager, scripted_agent)  # the default limit: 65 536 bytes
+
+    async def main() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://runs") as client:
+            over = await client.post("/api/runs", content=b" " * 65_537)
+            at = await client.post("/api/runs", content=b" " * 65_536)
+        await manager.aclose()
+        return over, at
+
+    over, at = asyncio.run(main())
+    assert over.status_code == 413
+    assert over.json() == {"error": "body_too_large", "message": "the body is limited to 65536 bytes"}
+    assert (at.status_code, at.json()["error"]) == (422, "bad_input")  # read and parsed: not JSON
+    assert manager.running() == []
+
+
 def test_the_client_module_is_served() -> None:
     with serve(app_on(MemoryStore())) as url:
         js = httpx.get(f"{url}/static/fieldstream.js")

@@ -106,11 +106,14 @@ class Limits:
         if limit is None:
             return await work
         if sys.version_info >= (3, 11):
+            scope = asyncio.timeout(limit)
             try:
-                async with asyncio.timeout(limit):
+                async with scope:
                     return await work
             except TimeoutError:
-                raise RunTimeoutError(limit) from None
+                if scope.expired():  # ours; not a TimeoutError that the work itself raised
+                    raise RunTimeoutError(limit) from None
+                raise
         loop = asyncio.get_running_loop()  # pragma: no cover - Python 3.10
         end = loop.time() + limit
         try:

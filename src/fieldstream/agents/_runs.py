@@ -141,11 +141,16 @@ class _Run:
         self.stopped = asyncio.Event()  # set with stop: wakes the watchdog
 
     def halt(self, why: str) -> None:
-        """Stop the run: at once if it waits for the agent, else when its store command returns."""
-        if self.stop is None:
+        """Stop the run: at once if it waits for the agent, else when its store command returns.
+
+        Only the first call cancels: a second one (the process closing while the watchdog's stop is
+        under way) would cut short the agent's cleanup, which the task awaits while still ``waiting``.
+        """
+        first = self.stop is None
+        if first:
             self.stop = why
         self.stopped.set()
-        if self.waiting and self.task is not None:
+        if first and self.waiting and self.task is not None:
             self.task.cancel()
 
 
