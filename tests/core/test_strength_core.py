@@ -271,3 +271,145 @@ def test_skipped_prose_of_a_lenient_stream_is_outside_the_document() -> None:
     assert skipped and "".join(e.text for e in skipped).startswith("Sure! ```json")
     assert {(e.path, e.dotted) for e in skipped} == {((), "")}
     assert s.value == {"a": 1}
+
+
+# --------------------------------------------------------------------------- error rendering and fields
+
+
+def test_error_text_shows_the_context_with_visible_whitespace_and_a_caret_under_the_culprit() -> None:
+    with pytest.raises(StreamError) as info:
+        Parser().feed("[1,\t\n\r@]")
+    err = info.value
+    assert (err.context, err.context_offset, err.pos) == ("[1,\t\n\r@]", 6, 6)
+    head, shown, caret = str(err).split("\n")
+    assert head == "Expecting value (expected_value) at line 2 column 2 (char 6), path $[1]"
+    # tab, newline and carriage return are drawn as one visible character each: the caret stays aligned
+    assert shown == "    [1,\u2409\u21b5\u240d@]"
+    assert caret == " " * 4 + " " * 6 + "^" and shown[caret.index("^")] == "@"
+
+
+def test_schema_error_fields_default_to_empty_lists_and_the_invalid_kind() -> None:
+    from fieldstream import SchemaError, SchemaErrorKind
+
+    err = SchemaError("bad value")
+    assert (err.events, err.errors, err.missing, err.path, err.pos) == ([], [], [], (), 0)
+    assert err.kind is SchemaErrorKind.INVALID and str(err.kind) == "invalid"
+    assert SchemaErrorKind("invalid") is SchemaErrorKind.INVALID  # the documented wire value
+    events = Parser().feed("[1]")
+    assert SchemaError("bad", events=events, kind="missing").events == events
+
+
+def test_schema_error_of_a_failing_feed_carries_that_feeds_events() -> None:
+    from pydantic import BaseModel
+
+    from fieldstream import SchemaError, SchemaErrorKind
+    from fieldstream.schema import SchemaStream
+
+    class Order(BaseModel):
+        qty: int
+        note: str
+
+    with pytest.raises(SchemaError) as info:
+        SchemaStream(Order).feed('{"qty": "many", "note": "x')
+    err = info.value
+    assert err.kind is SchemaErrorKind.INVALID and err.kind == "invalid"
+    assert err.events and err.events[-1].path == ("qty",)
+
+
+def test_truncated_output_and_hook_errors_keep_their_documented_fields() -> None:
+    from fieldstream import TruncatedOutputError
+    from fieldstream.agents import HookError
+
+    err = TruncatedOutputError("length", text='{"city": "Par', partial={"city": "Par"})
+    assert (err.reason, err.text, err.partial) == ("length", '{"city": "Par', {"city": "Par"})
+    assert str(err) == "the answer was cut off by the provider (reason: length) after 13 characters"
+    assert TruncatedOutputError("max_tokens").text == ""
+    hook = HookError("hook 'h' for 'run_start' raised: ValueError()", "run_start")
+    assert hook.hook_event == "run_start"
+    assert str(hook) == "hook 'h' for 'run_start' raised: ValueError()" and hook.args == (str(hook),)
+
+
+# --------------------------------------------------------------------------- events, input modes, limits
+
+
+def test_document_done_events_differ_by_index_and_by_value() -> None:
+    p = Parser(multiple=True)
+    docs = [e for e in p.feed("7 7 8 ") + p.close() if type(e).__name__ == "DocumentDone"]
+    assert [(d.index, d.value) for d in docs] == [(0, 7), (1, 7), (2, 8)]
+    assert docs[0] != docs[1] and docs[1] != docs[2]  # same value, other index; other value
+    q = Parser(multiple=True)
+    again = [e for e in q.feed("7 8 8 ") + q.close() if type(e).__name__ == "DocumentDone"]
+    assert docs[0] == again[0] and docs[1] != again[1] and docs[2] == again[2]
+
+
+@pytest.mark.parametrize("other", [b"2]", bytearray(b"2]"), memoryview(b"2]")])
+def test_a_parser_fed_str_refuses_bytes(other: Any) -> None:
+    p = Parser()
+    p.feed("[1,")
+    with pytest.raises(TypeError, match="fed str; feed str only"):
+        p.feed(other)
+    p.feed("2]")
+    p.close()
+    assert p.value == [1, 2]
+
+
+def test_a_parser_fed_bytes_refuses_str() -> None:
+    p = Parser()
+    p.feed(b"[1,")
+    with pytest.raises(TypeError, match="fed bytes; feed bytes only"):
+        p.feed("2]")
+
+
+def test_default_string_limit_is_exactly_64_mib() -> None:
+    from fieldstream import DEFAULT_MAX_STRING_LENGTH
+
+    assert DEFAULT_MAX_STRING_LENGTH == 64 * 2**20  # the README's number
+    mib = "x" * 2**20
+    p = Parser(events=False)
+    p.feed('["')
+    for _ in range(64):  # the same 1 MiB object 64 times: cheap to hold
+        p.feed(mib)
+    with pytest.raises(StreamError) as info:  # 64 MiB exactly were taken: one more character is not
+        p.feed("yz")
+    assert info.value.kind is ErrorKind.STRING_LIMIT and info.value.pos == 2 + 64 * 2**20
+
+
+# --------------------------------------------------------------------------- surrogates
+
+
+SURROGATES = ['["\\ud800\\udbff"]', '"\\udbff\\udbff\\udc00"', '["\\ud83d\\udbfe\\udfff", "\\udbff"]',
+              '{"\\ud800\\udbff": "\\udbff\\ud800\\udc00"}']
+
+
+@pytest.mark.parametrize("text", SURROGATES)
+def test_a_high_surrogate_after_a_high_surrogate_is_not_a_pair(text: str) -> None:
+    want = json.loads(text)
+    for chunks in chunkings(text):
+        got = outcome(chunks)
+        assert got[0] == "ok" and got[1] == want and type(got[1]) is type(want), chunks
+
+
+# --------------------------------------------------------------------------- the lenient front end
+
+
+LENIENT = [('Sure: {"a": "\\"", "b": [1]} bye', '{"a": "\\"", "b": [1]}'),
+           ('```json\n{"k": "x\\\\"}\n```', '{"k": "x\\\\"}'),
+           ('[["\\\\", "\\"]"], "\\\\]"] done ]', '[["\\\\", "\\"]"], "\\\\]"]')]
+
+
+@pytest.mark.parametrize(("raw", "doc"), LENIENT)
+def test_lenient_filter_finds_the_document_end_after_escapes_for_every_chunking(raw: str, doc: str) -> None:
+    from fieldstream._lenient import LenientFilter  # documented in docs/schema.md
+
+    assert json.loads(doc) is not None
+    start = raw.index(doc)
+    for chunks in chunkings(raw):
+        f = LenientFilter()
+        out, skipped = [], []
+        for c in chunks:
+            text, skip = f.feed(c)
+            out.append(text)
+            skipped += skip
+        assert "".join(out) == doc and f.done and f.offset == start, chunks
+        assert "".join(t for t, _ in skipped) == raw[:start] + raw[start + len(doc):]
+        assert all(raw[pos:pos + len(t)] == t for t, pos in skipped)
