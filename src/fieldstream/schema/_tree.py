@@ -43,6 +43,9 @@ _PLAIN_KEYS = frozenset({"type", "ref", "metadata", "strict", "serialization"})
 _FAST_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (float,), "bool": (bool,)}
 _LIST_KEYS = frozenset({"type", "items_schema", "ref", "metadata"})
 _DICT_KEYS = frozenset({"type", "keys_schema", "values_schema", "ref", "metadata"})
+# A root model's own node attributes (the rest are its root type's).
+_OWN = ("_validator", "schema", "defs", "config")  # every node's own (its validator)
+_ROOT_OWN = frozenset((*_OWN, "cls", "root_model", "kind", "fast", "fastc", "stream"))
 
 
 def _fast_capable(node: Node) -> bool:
@@ -259,6 +262,10 @@ class _Builder:
             if vi is None:
                 node.items = tuple(self.build(s, config) for s in items)
                 node.cap = len(node.items)
+            elif vi < len(items) - 1:
+                # Items after the variadic part (``tuple[int, *tuple[int, ...], str]``): which schema an
+                # item gets depends on the tuple's final length, unknown while it streams.
+                node.kind = OPAQUE
             else:
                 node.items = tuple(self.build(s, config) for s in items[:vi])
                 node.item = self.build(items[vi], config)
@@ -290,9 +297,7 @@ class _Builder:
             node.kind = root.kind if root.kind not in (LEAF, RAW) else OPAQUE
             node.root_model = True
             for name in Node.__slots__:
-                if name in ("_validator", "schema", "defs", "config", "cls", "root_model", "kind", "fast",
-                            "fastc",
-                            "stream"):
+                if name in _ROOT_OWN:
                     continue
                 setattr(node, name, getattr(root, name))
             return node
