@@ -14,6 +14,7 @@ import pytest
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Discriminator,
     Field,
     RootModel,
@@ -24,7 +25,7 @@ from pydantic import (
 from pydantic_core import core_schema as cs
 
 from fieldstream import StringDelta, ValueStart
-from fieldstream.schema import FieldDone, SchemaError, SchemaStream
+from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream
 from support.core import chunkings
 from support.schema_contract import merge_schema_events, run_checked
 
@@ -82,6 +83,23 @@ def test_overflowing_number_is_validated_as_infinity() -> None:
     for _, value in _all_chunkings(Annotated[float, Field(gt=0)], "-1e400", fail_fast=False):
         assert isinstance(value, SchemaError)
         assert [e["type"] for e in value.errors] == ["greater_than"]
+
+
+class Finite(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+    x: float
+    y: list[float]
+
+
+def test_overflow_to_infinity_is_invalid_where_the_config_wants_finite_numbers() -> None:
+    doc = '{"x": 1e400, "y": [1.5, -1e400]}'
+    for events, err in _all_chunkings(Finite, doc, fail_fast=False):
+        assert isinstance(err, SchemaError)
+        assert sorted((tuple(e["loc"]), e["type"]) for e in err.errors) == [
+            (("x",), "finite_number"), (("y", 1), "finite_number")]
+        assert [e.path for e in events if type(e) is FieldInvalid] == [("x",), ("y", 1)]
+        assert not [e for e in events if type(e) is FieldDone and e.path in {("x",), ("y",), ("y", 1)}]
+        assert _done(events, ("y", 0)) == 1.5
 
 
 # --- strings whose schema carries metadata (a description, a JSON-schema override) still stream --

@@ -278,8 +278,9 @@ class _Builder:
                 node.stream = True
                 if not after:
                     node.fast = (str,)
-        elif t in _FAST_TYPES and plain and not after:
-            node.fast = _FAST_TYPES[t]
+        elif t in _FAST_TYPES and plain and not after and not (
+                t == "float" and config is not None and config.get("allow_inf_nan") is False):
+            node.fast = _FAST_TYPES[t]  # (an overflowed 1e400 is inf: not finite for allow_inf_nan=False)
         if nullable and node.fast is not None:
             node.fast = (*node.fast, type(None))
         return node
