@@ -277,3 +277,33 @@ def test_unhashable_annotation() -> None:
             assert value == 12
         for _, value in _all_chunkings(tp, '"x"'):
             assert isinstance(value, SchemaError)
+
+
+# --- a hand-written model schema on a plain class (no model_fields: no streaming policy) ---------
+
+class Plain:
+    """A class validated by a ``model_schema`` of its own (pydantic-core sets its ``__dict__``)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> cs.CoreSchema:
+        return cs.model_schema(cls, cs.model_fields_schema({
+            "a": cs.model_field(cs.int_schema()),
+            "b": cs.model_field(cs.nullable_schema(cs.str_schema())),
+        }))
+
+
+def test_plain_class_model_schema_streams_every_field() -> None:
+    doc = '{"b": "xy", "a": 1}'
+    want = TypeAdapter(Plain).validate_json(doc)
+    for chunks in chunkings(doc, random.Random(3)).values():
+        s = SchemaStream(Plain)
+        events: list[Any] = []
+        for c in chunks:
+            events += s.feed(c)
+        events += s.close()
+        merged = merge_schema_events(events)
+        assert merged[:2] == [("start", (), "object"), ("start", ("b",), "string")]
+        assert merged[2:-1] == [("delta", ("b",), "xy"), ("done", ("b",), "xy"),
+                                ("start", ("a",), "number"), ("done", ("a",), 1)]
+        assert merged[-1][:2] == ("done", ())
+        assert type(s.value) is Plain and vars(s.value) == vars(want)
