@@ -265,7 +265,7 @@ class _Builder:
             elif vi < len(items) - 1:
                 # Items after the variadic part (``tuple[int, *tuple[int, ...], str]``): which schema an
                 # item gets depends on the tuple's final length, unknown while it streams.
-                node.kind = OPAQUE
+                node.kind = OPAQUE  # validated as a whole
             else:
                 node.items = tuple(self.build(s, config) for s in items[:vi])
                 node.item = self.build(items[vi], config)
