@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_core import core_schema as cs
 
 from fieldstream import StringDelta, ValueStart
-from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream
+from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Stream
 from support.core import chunkings
 from support.schema_contract import merge_schema_events, run_checked
 
@@ -307,3 +307,30 @@ def test_plain_class_model_schema_streams_every_field() -> None:
                                 ("start", ("a",), "number"), ("done", ("a",), 1)]
         assert merged[-1][:2] == ("done", ())
         assert type(s.value) is Plain and vars(s.value) == vars(want)
+
+
+# --- a recursive model's policies hold at every depth -------------------------------------------
+
+class Outline(BaseModel):
+    kids: list[Outline] = []
+    title: Annotated[str, Stream.done]  # declared after the recursive field
+    note: str | None = None
+
+
+Outline.model_rebuild()
+
+
+def test_recursive_model_policy_applies_inside() -> None:
+    doc = ('{"kids": [{"kids": [{"title": "c", "note": "n"}], "title": "b"}], '
+           '"title": "a", "note": "top"}')
+    want = Outline.model_validate_json(doc)
+    for chunks in chunkings(doc, random.Random(5)).values():
+        s = SchemaStream(Outline)
+        events: list[Any] = []
+        for c in chunks:
+            events += s.feed(c)
+        events += s.close()
+        assert s.value == want
+        titles = [("kids", 0, "title"), ("kids", 0, "kids", 0, "title"), ("title",)]
+        for p in titles:  # Stream.done: no ValueStart/StringDelta, one FieldDone
+            assert [type(e).__name__ for e in events if getattr(e, "path", None) == p] == ["FieldDone"]

@@ -177,11 +177,19 @@ _ANY.stream = True
 _ANY.fast = _RAW.fast
 
 
+def _share(pure: Node, node: Node) -> None:
+    """Give ``node`` the structure of the model node ``pure`` (not its validator)."""
+    for name in Node.__slots__:
+        if name not in ("_validator", "schema", "defs", "config", "fast", "stream"):
+            setattr(node, name, getattr(pure, name))
+
+
 class _Builder:
     def __init__(self, defs: dict[str, cs.CoreSchema], deflist: list[cs.CoreSchema]) -> None:
         self.defs = defs
         self.deflist = deflist
         self.by_ref: dict[str, Node] = {}
+        self.building: dict[Any, list[Node]] = {}  # refs of the models being built -> their copies
 
     def resolve(self, schema: cs.CoreSchema) -> cs.CoreSchema:
         while schema["type"] == "definition-ref":
@@ -210,14 +218,20 @@ class _Builder:
             ref = inner.get("ref")
             pure = self.by_ref.get(ref) if ref else None
             if pure is None:
+                copies: list[Node] = []  # made while it is built (references inside a recursive model)
+                if ref:
+                    self.building[ref] = copies
                 pure = self._model(inner, inner, config)
+                self.building.pop(ref, None)
+                for copy in copies:  # share what was set after they were made (policy, gate, kind...)
+                    _share(pure, copy)
             if outer is inner:
                 return pure
             # Same structure (shared, possibly still being built for recursive models), own validator.
             node = Node(pure.kind, outer, self.deflist, config)
-            for name in Node.__slots__:
-                if name not in ("_validator", "schema", "defs", "config", "fast", "stream"):
-                    setattr(node, name, getattr(pure, name))
+            _share(pure, node)
+            if ref in self.building:
+                self.building[ref].append(node)
             return node
         node = Node(LEAF, outer, self.deflist, config)
         if t in _OPAQUE_FUNCS or t == "union":
