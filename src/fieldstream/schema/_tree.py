@@ -43,6 +43,9 @@ _PLAIN_KEYS = frozenset({"type", "ref", "metadata", "strict", "serialization"})
 _FAST_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (float,), "bool": (bool,)}
 _LIST_KEYS = frozenset({"type", "items_schema", "ref", "metadata"})
 _DICT_KEYS = frozenset({"type", "keys_schema", "values_schema", "ref", "metadata"})
+# A root model's own node attributes (the rest are its root type's).
+_OWN = ("_validator", "schema", "defs", "config")  # every node's own (its validator)
+_ROOT_OWN = frozenset((*_OWN, "cls", "root_model", "kind", "fast", "fastc", "stream"))
 
 
 def _fast_capable(node: Node) -> bool:
@@ -174,11 +177,19 @@ _ANY.stream = True
 _ANY.fast = _RAW.fast
 
 
+def _share(pure: Node, node: Node) -> None:
+    """Give ``node`` the structure of the model node ``pure`` (not its validator)."""
+    for name in Node.__slots__:
+        if name not in ("_validator", "schema", "defs", "config", "fast", "stream"):
+            setattr(node, name, getattr(pure, name))
+
+
 class _Builder:
     def __init__(self, defs: dict[str, cs.CoreSchema], deflist: list[cs.CoreSchema]) -> None:
         self.defs = defs
         self.deflist = deflist
         self.by_ref: dict[str, Node] = {}
+        self.building: dict[Any, list[Node]] = {}  # refs of the models being built -> their copies
 
     def resolve(self, schema: cs.CoreSchema) -> cs.CoreSchema:
         while schema["type"] == "definition-ref":
@@ -207,14 +218,20 @@ class _Builder:
             ref = inner.get("ref")
             pure = self.by_ref.get(ref) if ref else None
             if pure is None:
+                copies: list[Node] = []  # made while it is built (references inside a recursive model)
+                if ref:
+                    self.building[ref] = copies
                 pure = self._model(inner, inner, config)
+                self.building.pop(ref, None)
+                for copy in copies:  # share what was set after they were made (policy, gate, kind...)
+                    _share(pure, copy)
             if outer is inner:
                 return pure
             # Same structure (shared, possibly still being built for recursive models), own validator.
             node = Node(pure.kind, outer, self.deflist, config)
-            for name in Node.__slots__:
-                if name not in ("_validator", "schema", "defs", "config", "fast", "stream"):
-                    setattr(node, name, getattr(pure, name))
+            _share(pure, node)
+            if ref in self.building:
+                self.building[ref].append(node)
             return node
         node = Node(LEAF, outer, self.deflist, config)
         if t in _OPAQUE_FUNCS or t == "union":
@@ -259,6 +276,10 @@ class _Builder:
             if vi is None:
                 node.items = tuple(self.build(s, config) for s in items)
                 node.cap = len(node.items)
+            elif vi < len(items) - 1:
+                # Items after the variadic part (``tuple[int, *tuple[int, ...], str]``): which schema an
+                # item gets depends on the tuple's final length, unknown while it streams.
+                node.kind = OPAQUE  # validated as a whole
             else:
                 node.items = tuple(self.build(s, config) for s in items[:vi])
                 node.item = self.build(items[vi], config)
@@ -271,8 +292,9 @@ class _Builder:
                 node.stream = True
                 if not after:
                     node.fast = (str,)
-        elif t in _FAST_TYPES and plain and not after:
-            node.fast = _FAST_TYPES[t]
+        elif t in _FAST_TYPES and plain and not after and not (
+                t == "float" and config is not None and config.get("allow_inf_nan") is False):
+            node.fast = _FAST_TYPES[t]  # (an overflowed 1e400 is inf: not finite for allow_inf_nan=False)
         if nullable and node.fast is not None:
             node.fast = (*node.fast, type(None))
         return node
@@ -290,9 +312,7 @@ class _Builder:
             node.kind = root.kind if root.kind not in (LEAF, RAW) else OPAQUE
             node.root_model = True
             for name in Node.__slots__:
-                if name in ("_validator", "schema", "defs", "config", "cls", "root_model", "kind", "fast",
-                            "fastc",
-                            "stream"):
+                if name in _ROOT_OWN:
                     continue
                 setattr(node, name, getattr(root, name))
             return node
