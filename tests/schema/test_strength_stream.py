@@ -1,0 +1,291 @@
+"""``SchemaStream`` paths that the rest of the schema tests did not reach (mutation survivors).
+
+Each test compares with Pydantic (``model_validate_json`` of the whole document) over every chunking
+of ``support.core.chunkings`` where a value is involved, and checks the event contract with
+``support.schema_contract.run_checked``; the partial views are checked against what
+``docs/schema.md`` promises (a root string shows its text so far, a ``Stream.not_null`` object is
+absent until its field has a value, members a tagged branch does not know leave ``partial_dict``).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Annotated, Any, Literal
+
+import pytest
+from pydantic import BaseModel, Field, TypeAdapter
+
+from fieldstream import StreamError
+from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Stream
+from support.core import chunkings
+from support.schema_contract import run_checked
+
+
+def _each_chunking(doc: str) -> list[list[str]]:
+    return list(chunkings(doc, random.Random(7)).values())
+
+
+# ---------------------------------------------------------------- the markers' repr
+
+
+class Tagged(BaseModel):
+    name: Annotated[str, Stream.not_null, Stream.done]
+
+
+def test_markers_repr_as_written_in_the_annotation() -> None:
+    assert [repr(m) for m in (Stream.done, Stream.with_state, Stream.not_null)] == [
+        "Stream.done", "Stream.with_state", "Stream.not_null"]
+    # what Pydantic shows for the field (model reprs, error reports)
+    assert "metadata=[Stream.not_null, Stream.done]" in repr(Tagged.model_fields["name"])
+
+
+# ---------------------------------------------------------------- a top-level scalar's partial
+
+
+def test_root_string_partial_is_its_text_so_far() -> None:
+    doc = '"Dune, by F. Herbert"'
+    for chunks in _each_chunking(doc):
+        run_checked(str, chunks)
+        s = SchemaStream(str)
+        assert s.partial is None
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            if s.done:
+                assert s.partial == TypeAdapter(str).validate_json(doc)
+            else:  # the open string: what json.loads gives for the text so far, closed
+                assert s.partial == text[1:]
+        s.close()
+        assert s.value == s.partial == "Dune, by F. Herbert"
+
+
+@pytest.mark.parametrize("tp, doc", [(int, "12345"), (float, "-1.5e3"), (bool, "true"),
+                                     (Annotated[str, Field(max_length=40)], '"constrained"')])
+def test_root_scalar_that_does_not_stream_has_no_partial_until_done(tp: Any, doc: str) -> None:
+    """Numbers and literals are never shown open; nor is a string that does not stream (a
+    constrained ``str``: its ``FieldDone`` alone carries it), like such a member of a model."""
+    for chunks in _each_chunking(doc):
+        run_checked(tp, chunks)
+        s = SchemaStream(tp)
+        for c in chunks[:-1]:
+            s.feed(c)
+            assert s.partial is None and not s.done
+        s.feed(chunks[-1])
+        s.close()
+        assert s.partial == s.value == TypeAdapter(tp).validate_json(doc)
+
+
+class Note(BaseModel):
+    code: Annotated[str, Field(max_length=40)]
+    text: str
+
+
+def test_member_string_that_does_not_stream_is_absent_while_open() -> None:
+    s = SchemaStream(Note)
+    s.feed('{"code": "ab')
+    assert s.partial is not None and "code" not in s.partial.__dict__
+    s.feed('c", "text": "hel')
+    assert s.partial.__dict__ == {"code": "abc", "text": "hel"}
+
+
+# ---------------------------------------------------------------- close() errors
+
+
+def test_close_reraises_a_parser_error_that_is_not_incompleteness() -> None:
+    """A truncated UTF-8 character after the document is the parser's ``invalid_utf8``, not a
+    schema ``incomplete`` error: the value was complete."""
+    s = SchemaStream(list[int])
+    assert s.feed(b"[1, 2] \xc3")[-1] == FieldDone((), [1, 2])
+    with pytest.raises(StreamError) as info:
+        s.close()
+    assert not isinstance(info.value, SchemaError)
+    assert info.value.kind.value == "invalid_utf8"
+
+
+# ---------------------------------------------------------------- Stream.not_null
+
+
+class Gate(BaseModel):
+    note: str = ""
+    name: Annotated[str, Stream.not_null]
+
+
+def test_root_with_not_null_field_is_none_until_the_field_has_a_value() -> None:
+    doc = '{"note": "first", "name": "shell"}'
+    expected = Gate.model_validate_json(doc)
+    for chunks in _each_chunking(doc):
+        run_checked(Gate, chunks)
+        s = SchemaStream(Gate)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            p = s.partial
+            if '"shell"' in text:
+                assert p is not None and p.name == "shell" and p.note == "first"
+            else:  # the root too is held back (docs/schema.md: "the root: partial is None")
+                assert p is None
+        s.close()
+        assert s.value == expected
+
+
+class Inner(BaseModel):
+    tags: Annotated[list[str], Stream.not_null]
+    note: str
+
+
+class Outer(BaseModel):
+    inner: Inner
+
+
+def test_not_null_container_field_shows_its_object_once_complete() -> None:
+    doc = '{"inner": {"tags": ["a", "b"], "note": "n"}}'
+    expected = Outer.model_validate_json(doc)
+    for chunks in _each_chunking(doc):
+        run_checked(Outer, chunks)
+        s = SchemaStream(Outer)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            p = s.partial
+            if p is None:
+                continue
+            if s.done:
+                assert p == expected
+            elif '"b"]' in text:  # tags complete: Inner shown with what it has
+                assert p.inner.tags == ["a", "b"]
+            else:
+                assert "inner" not in p.__dict__
+        s.close()
+        assert s.value == expected
+
+
+# ---------------------------------------------------------------- open strings in dict views
+
+
+def test_open_string_of_a_dict_value_grows_in_partial() -> None:
+    doc = '{"k": "hello world", "m": "x"}'
+    for chunks in _each_chunking(doc):
+        run_checked(dict[str, str], chunks)
+        s = SchemaStream(dict[str, str])
+        seen = []
+        for c in chunks:
+            s.feed(c)
+            p = s.partial
+            if p is not None and "k" in p:
+                seen.append(p["k"])
+        assert seen[-1] == "hello world"
+        assert all("hello world".startswith(t) for t in seen)
+        s.close()
+        assert s.value == {"k": "hello world", "m": "x"}
+    s = SchemaStream(dict[str, str])
+    s.feed('{"k": "hel')
+    assert s.partial == {"k": "hel"}
+    s.feed('lo')
+    assert s.partial == {"k": "hello"}
+
+
+# ---------------------------------------------------------------- tagged unions
+
+
+class Cat(BaseModel):
+    kind: Literal["cat"]
+    name: str
+    lives: int
+
+
+class Dog(BaseModel):
+    kind: Literal["dog"]
+    name: str
+
+
+Pet = Annotated[Cat | Dog, Field(discriminator="kind")]
+
+
+class Owner(BaseModel):
+    pet: Pet
+
+
+def test_nested_tagged_union_shows_the_branch_model_in_partial() -> None:
+    s = SchemaStream(Owner)
+    s.feed('{"pet": {"kind": "cat", "name": "To')
+    p = s.partial
+    assert p is not None and type(p.pet) is Cat and p.pet.name == "To"
+    s.feed('m", "lives": 9}}')
+    s.close()
+    assert s.value == Owner.model_validate_json('{"pet": {"kind": "cat", "name": "Tom", "lives": 9}}')
+
+
+def test_members_before_the_tag_unknown_to_the_branch_leave_partial_dict() -> None:
+    doc = '{"pet": {"lives": 3, "name": "Rex", "kind": "dog"}}'
+    expected = Owner.model_validate_json(doc)
+    for chunks in _each_chunking(doc):
+        # "lives" started before the tag said "dog": it gets no FieldDone
+        run_checked(Owner, chunks, opaque=lambda p: p == ("pet", "lives"))
+        s = SchemaStream(Owner)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            if '"dog"' in text:  # resolved: "lives" is no Dog field
+                assert "lives" not in s.partial_dict["pet"]
+        assert s.partial_dict == {"pet": {"name": "Rex", "kind": "dog"}}
+        s.close()
+        assert s.value == expected
+
+
+def test_fail_fast_stops_at_the_first_invalid_member_before_the_tag() -> None:
+    doc = '{"pet": {"lives": "many", "name": 5, "kind": "cat"}}'
+    with pytest.raises(Exception) as ref:
+        Owner.model_validate_json(doc)
+    ref_locs = {e["loc"] for e in ref.value.errors()}  # type: ignore[attr-defined]
+    for chunks in _each_chunking(doc):
+        run_checked(Owner, chunks)
+        s = SchemaStream(Owner)
+        with pytest.raises(SchemaError) as info:
+            for c in chunks:
+                s.feed(c)
+            s.close()
+        invalid = [e for e in info.value.events if type(e) is FieldInvalid]
+        assert [e.path for e in invalid] == [("pet", "lives")]  # the first, and nothing after it
+        assert {tuple(e["loc"]) for e in info.value.errors} <= ref_locs
+
+
+# ---------------------------------------------------------------- unknown containers, paths
+
+
+class Small(BaseModel):
+    a: int
+
+
+def test_unknown_container_member_leaves_partial_dict_when_complete() -> None:
+    doc = '{"junk": {"x": [1, {"y": 2}]}, "a": 1}'
+    for chunks in _each_chunking(doc):
+        run_checked(Small, chunks)
+        s = SchemaStream(Small)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            if "}}" in text:
+                assert "junk" not in s.partial_dict
+        s.close()
+        assert s.partial_dict == {"a": 1}
+        assert s.value == Small.model_validate_json(doc)
+
+
+class Basket(BaseModel):
+    items: list[Small]
+    owner: str
+
+
+def test_paths_select_a_container_field_done() -> None:
+    doc = '{"items": [{"a": 1}, {"a": 2}], "owner": "Ann"}'
+    expected = Basket.model_validate_json(doc)
+    for chunks in _each_chunking(doc):
+        s = SchemaStream(Basket, paths=["items", "owner"])
+        events = [e for c in chunks for e in s.feed(c)] + s.close()
+        done = [(e.path, e.value) for e in events if type(e) is FieldDone]
+        assert done == [(("items",), expected.items), (("owner",), "Ann")]
