@@ -13,7 +13,7 @@ import random
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
 from fieldstream import StreamError
 from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Stream
@@ -289,3 +289,67 @@ def test_paths_select_a_container_field_done() -> None:
         events = [e for c in chunks for e in s.feed(c)] + s.close()
         done = [(e.path, e.value) for e in events if type(e) is FieldDone]
         assert done == [(("items",), expected.items), (("owner",), "Ann")]
+
+
+# ---------------------------------------------------------------- RootModel of a model, dict views
+
+
+class Free(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    a: int
+
+
+class FreeRoot(RootModel[Free]):
+    pass
+
+
+def test_root_model_of_a_model_has_a_partial_while_an_extra_string_streams() -> None:
+    doc = '{"a": 1, "zz": "hello", "q": 2}'
+    expected = FreeRoot.model_validate_json(doc)
+    for chunks in _each_chunking(doc):
+        # (run_checked's field lookup does not reach into a RootModel of a model: value checked below)
+        s = SchemaStream(FreeRoot)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            p = s.partial
+            if s.done:
+                assert p == expected
+            elif text.strip():
+                assert type(p) is FreeRoot  # the root model, its members so far (no junk keys)
+                assert set(p.root) <= {"a"} and (p.root.get("a") == 1 or '1,' not in text)
+        s.close()
+        assert s.value == expected
+
+
+def _no_bad(v: str) -> str:
+    if v.startswith("bad"):
+        raise ValueError("bad word")
+    return v
+
+
+Checked = Annotated[str, AfterValidator(_no_bad)]
+
+
+def test_invalid_dict_value_shown_while_open_is_omitted_once_done() -> None:
+    doc = '{"a": "bad one", "b": "good"}'
+    with pytest.raises(ValidationError) as ref:
+        TypeAdapter(dict[str, Checked]).validate_json(doc)
+    assert [e["loc"] for e in ref.value.errors()] == [("a",)]
+    for chunks in _each_chunking(doc[:-1]):  # the root stays open: partial is the live view
+        run_checked(dict[str, Checked], [*chunks, "}"], fail_fast=False)
+        s = SchemaStream(dict[str, Checked], fail_fast=False)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            p = s.partial
+            if '"bad one"' in text:  # invalid members are omitted (docs/schema.md)
+                assert "a" not in p and "a" not in s.partial_dict
+            elif p:
+                assert "bad one".startswith(p["a"])  # the open string is shown meanwhile
+        assert s.partial == {"b": "good"}
+        s.feed("}")
+        with pytest.raises(SchemaError):
+            s.close()
