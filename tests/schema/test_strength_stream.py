@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
-from fieldstream import StreamError
+from fieldstream import DocumentDone, StreamError
 from fieldstream.schema import FieldDone, FieldInvalid, SchemaError, SchemaStream, Stream
-from support.core import chunkings
+from support.core import chunkings, split_at
 from support.schema_contract import run_checked
 
 
@@ -353,3 +353,37 @@ def test_invalid_dict_value_shown_while_open_is_omitted_once_done() -> None:
         s.feed("}")
         with pytest.raises(SchemaError):
             s.close()
+
+
+# ---------------------------------------------------------------- several documents in one feed
+
+
+class Row(BaseModel):
+    id: int
+    name: str
+
+
+ROWS = '{"id": "x", "name": "a"}\n{"id": 2, "name": "b"}\n{"id": "y", "name": "c"}\n'
+
+
+@pytest.mark.parametrize("cuts", [None, (9,), (9, 48), (30,)])
+def test_documents_completing_in_one_feed_drop_their_own_invalid_members(cuts: tuple[int, ...] | None) -> None:
+    """With ``multiple=True`` each document's invalid members leave *its* ``partial_dict`` (and no
+    other document's), whether the documents complete in separate feeds or several in one."""
+    assert ROWS[48:].startswith('{"id": "y"')  # (9, 48): the first two documents end in one feed
+    runs = _each_chunking(ROWS) if cuts is None else [split_at(ROWS, cuts)]
+    for chunks in runs:
+        s = SchemaStream(Row, multiple=True, fail_fast=False)
+        events = []
+        text = ""
+        for c in chunks:
+            events += s.feed(c)
+            text += c
+            if text.endswith('"b"}\n'):
+                assert s.partial_dict == {"id": 2, "name": "b"}
+        assert s.partial_dict == {"name": "c"}  # the current (last) document, "id" dropped
+        with pytest.raises(SchemaError) as info:
+            s.close()
+        assert [e.path for e in events if type(e) is FieldInvalid] == [("id",), ("id",)]
+        assert [e.value for e in events if type(e) is DocumentDone] == [Row(id=2, name="b")]
+        assert {tuple(e["loc"]) for e in info.value.errors} == {("id",)}
