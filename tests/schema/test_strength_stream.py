@@ -387,3 +387,30 @@ def test_documents_completing_in_one_feed_drop_their_own_invalid_members(cuts: t
         assert [e.path for e in events if type(e) is FieldInvalid] == [("id",), ("id",)]
         assert [e.value for e in events if type(e) is DocumentDone] == [Row(id=2, name="b")]
         assert {tuple(e["loc"]) for e in info.value.errors} == {("id",)}
+
+
+# ---------------------------------------------------------------- an invalid member with a default
+
+
+class WithDefault(BaseModel):
+    x: int = 0
+    y: str = ""
+
+
+class Holder(BaseModel):
+    f0: WithDefault
+    z: int = 1
+
+
+def test_object_with_an_invalid_defaulted_member_is_invalid_not_defaulted() -> None:
+    """The dropped member is put back when its object is validated: Pydantic sees what the
+    document said (``"bad"``), not a missing field that its default would fill in."""
+    doc = '{"f0": {"x": "bad", "y": "ok"}, "z": 2}'
+    with pytest.raises(ValidationError) as ref:
+        Holder.model_validate_json(doc)
+    assert [e["loc"] for e in ref.value.errors()] == [("f0", "x")]
+    for chunks in _each_chunking(doc):
+        events, outcome = run_checked(Holder, chunks, fail_fast=False)
+        assert isinstance(outcome, SchemaError)
+        assert [e.path for e in events if type(e) is FieldDone] == [("f0", "y"), ("z",)]
+        assert [e["loc"] for e in outcome.errors] == [("f0", "x")]
