@@ -367,7 +367,7 @@ ROWS = '{"id": "x", "name": "a"}\n{"id": 2, "name": "b"}\n{"id": "y", "name": "c
 
 
 @pytest.mark.parametrize("cuts", [None, (9,), (9, 48), (30,)])
-def test_documents_completing_in_one_feed_drop_their_own_invalid_members(cuts: tuple[int, ...] | None) -> None:
+def test_documents_ending_in_one_feed_drop_their_own_invalid_members(cuts: tuple[int, ...] | None) -> None:
     """With ``multiple=True`` each document's invalid members leave *its* ``partial_dict`` (and no
     other document's), whether the documents complete in separate feeds or several in one."""
     assert ROWS[48:].startswith('{"id": "y"')  # (9, 48): the first two documents end in one feed
