@@ -414,3 +414,29 @@ def test_object_with_an_invalid_defaulted_member_is_invalid_not_defaulted() -> N
         assert isinstance(outcome, SchemaError)
         assert [e.path for e in events if type(e) is FieldDone] == [("f0", "y"), ("z",)]
         assert [e["loc"] for e in outcome.errors] == [("f0", "x")]
+
+
+# ---------------------------------------------------------------- duplicate keys: the last wins
+
+
+class Pair(BaseModel):
+    a: int
+    b: dict[str, int] = {}
+
+
+def test_a_duplicate_key_keeps_the_later_value_in_partial_dict() -> None:
+    """An invalid or unknown member leaves ``partial_dict`` when it completes; when its key comes
+    again later in the same delta, the parser's document already holds the later value (JSON
+    duplicate keys: the last wins, as for Pydantic), and that one stays."""
+    doc = '{"a": "x", "zz": [1], "b": {"k": 1}, "zz": {"q": [2]}, "a": 1}'
+    assert Pair.model_validate_json(doc) == Pair(a=1, b={"k": 1})
+    s = SchemaStream(Pair, fail_fast=False)
+    events = s.feed(doc)
+    assert s.partial_dict == {"a": 1, "b": {"k": 1}}
+    assert s.partial == Pair(a=1, b={"k": 1})
+    assert events[-1] == FieldDone((), Pair(a=1, b={"k": 1}))
+    # one delta per member: the first "a" is dropped before the second arrives
+    s = SchemaStream(Pair, fail_fast=False)
+    for piece in ['{"a": "x",', ' "zz": [1],', ' "zz": {"q": [2]},', ' "a": 1', "}"]:
+        s.feed(piece)
+    assert s.partial_dict == {"a": 1}
