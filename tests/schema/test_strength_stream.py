@@ -4,7 +4,8 @@ Each test compares with Pydantic (``model_validate_json`` of the whole document)
 of ``support.core.chunkings`` where a value is involved, and checks the event contract with
 ``support.schema_contract.run_checked``; the partial views are checked against what
 ``docs/schema.md`` promises (a root string shows its text so far, a ``Stream.not_null`` object is
-absent until its field has a value, members a tagged branch does not know leave ``partial_dict``).
+absent until its field has a value, members a tagged branch does not know leave ``partial_dict``,
+a duplicate key keeps its later value there: the last wins).
 """
 
 from __future__ import annotations
