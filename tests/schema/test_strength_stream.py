@@ -441,3 +441,20 @@ def test_a_duplicate_key_keeps_the_later_value_in_partial_dict() -> None:
     for piece in ['{"a": "x",', ' "zz": [1],', ' "zz": {"q": [2]},', ' "a": 1', "}"]:
         s.feed(piece)
     assert s.partial_dict == {"a": 1}
+
+
+def test_unknown_scalar_members_leave_partial_dict_at_every_depth() -> None:
+    doc = '{"zz": 3, "f0": {"x": 1, "zz": 5, "y": "ok", "q": true}, "z": 2, "w": null}'
+    expected = Holder.model_validate_json(doc)
+    for chunks in _each_chunking(doc):
+        run_checked(Holder, chunks)
+        s = SchemaStream(Holder)
+        text = ""
+        for c in chunks:
+            s.feed(c)
+            text += c
+            if '"y"' in text:  # the nested "zz" is complete
+                assert "zz" not in s.partial_dict and "zz" not in s.partial_dict["f0"]
+        s.close()
+        assert s.partial_dict == {"f0": {"x": 1, "y": "ok"}, "z": 2}
+        assert s.value == expected
