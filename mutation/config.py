@@ -40,7 +40,8 @@ SCOPES: dict[str, dict[str, list[str]]] = {
         "exclude": [],
         # the schema tests first, then every other test file of tests/schema (JSON Patch and lenient
         # streams over SchemaStream), then the agent tests that drive schema partials and policies
-        "tests": ["tests/**/test_strength_schema.py", "tests/**/test_schema_*.py", "tests/schema/test_*.py",
+        "tests": ["tests/**/test_strength_schema.py", "tests/**/test_strength_stream.py",
+                  "tests/**/test_strength_tree.py", "tests/**/test_schema_*.py", "tests/schema/test_*.py",
                   "tests/agents/test_agents_policy.py", "tests/agents/test_stream_handover.py"],
     },
     "agents": {

@@ -539,7 +539,7 @@ class SchemaStream(Generic[T]):
                 parent = frames[-1] if frames else None
                 if node.kind == IGNORED:
                     if parent is not None and parent.node.kind != IGNORED:
-                        self._forget(len(frames) - 1, key)
+                        self._forget(len(frames) - 1, key, value)
                     continue
                 sel = (self._patterns is None or self._selected(path)) and (
                     self._hide is None or len(path) <= self._hide_len)
@@ -554,10 +554,13 @@ class SchemaStream(Generic[T]):
                     v = self._validate(node, value, path, fr.locprefix, names, sel)
                 else:  # validate what the document said (invalid members too), then drop them again
                     restores = fr.restores
+                    back = []
                     for d, k, x in restores:
-                        d[k] = x
+                        if k not in d:  # (else a later duplicate of the key is there: the last wins)
+                            d[k] = x
+                            back.append((d, k))
                     v = self._validate(node, value, path, fr.locprefix, names, sel)
-                    for d, k, _ in restores:
+                    for d, k in back:
                         d.pop(k, None)
                     if parent is not None:  # the enclosing containers validate the original too
                         if parent.restores is None:
@@ -580,7 +583,7 @@ class SchemaStream(Generic[T]):
             self._sopen = False
             if node.kind == IGNORED:
                 if frames and frames[-1].node.kind != IGNORED:
-                    self._forget(len(frames) - 1, key)
+                    self._forget(len(frames) - 1, key, value)
                 continue
             parent = frames[-1] if frames else None
             if parent is None:
@@ -631,17 +634,23 @@ class SchemaStream(Generic[T]):
         else:
             fr.remove(key)
             i = self._frames.index(fr)
-            dropped = self._forget(i, key)
+            dropped = self._forget(i, key, raw)
             if dropped is not MISSING:
                 if fr.restores is None:
                     fr.restores = []
                 fr.restores.append((self._raw_of(i), key, dropped))
 
-    def _forget(self, i: int, key: Any) -> Any:
+    def _forget(self, i: int, key: Any, value: Any = MISSING) -> Any:
         """Remove the completed member ``key`` (invalid, or unknown to the model) from the parser's
-        document, so that :attr:`partial_dict` shows only what the schema keeps; return it."""
+        document, so that :attr:`partial_dict` shows only what the schema keeps; return it.
+        ``value``: the member's value; if the key came again (duplicate keys: the last wins) and the
+        parser's document already holds the later value, that one is left alone."""
         raw = self._raw_of(i)
         if type(raw) is dict:
+            if value is not MISSING:
+                now = raw.get(key, MISSING)
+                if now is not value and now != value:
+                    return MISSING
             return raw.pop(key, MISSING)
         return MISSING
 
