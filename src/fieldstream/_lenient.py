@@ -24,6 +24,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from ._errors import ErrorKind, StreamError
+
 __all__ = ["LenientFilter"]
 
 _START = re.compile(r"[{\[]")
@@ -48,7 +50,8 @@ class LenientFilter:
         21
     """
 
-    __slots__ = ("_decoder", "_depth", "_esc", "_instr", "_pos", "_state", "offset")
+    __slots__ = ("_bad", "_decoder", "_depth", "_esc", "_instr", "_line", "_linestart", "_pos", "_state",
+                 "offset")
 
     def __init__(self) -> None:
         self._state = _PROSE
@@ -57,6 +60,10 @@ class LenientFilter:
         self._instr = False
         self._esc = False
         self._decoder: codecs.IncrementalDecoder | None = None
+        # invalid UTF-8 after the text returned last (reason, pos, line, col, cut at the end): raised next
+        self._bad: tuple[str, int, int, int, bool] | None = None
+        self._line = 1  # line and start of the current line (raw characters), for error positions
+        self._linestart = 0
         self.offset = 0  #: absolute position of the first JSON character
 
     @property
@@ -66,12 +73,20 @@ class LenientFilter:
 
     def feed(self, chunk: str | bytes) -> tuple[str, list[tuple[str, int]]]:
         """Return ``(json_text, skipped)`` for the next raw delta; ``skipped`` is ``[(text, pos)]``."""
+        self.check()
         if isinstance(chunk, (bytes, bytearray, memoryview)):
             if self._decoder is None:
                 self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-            chunk = self._decoder.decode(bytes(chunk), False)
+            try:
+                chunk = self._decoder.decode(bytes(chunk), False)
+            except UnicodeDecodeError as exc:
+                chunk = self._invalid(exc, final=False)
         base = self._pos
         self._pos += len(chunk)
+        nl = chunk.rfind("\n")
+        if nl >= 0:
+            self._line += chunk.count("\n")
+            self._linestart = base + nl + 1
         skipped: list[tuple[str, int]] = []
         i = 0
         if self._state == _PROSE:
@@ -97,12 +112,48 @@ class LenientFilter:
         return chunk[i:end], skipped
 
     def close(self) -> tuple[str, list[tuple[str, int]]]:
-        """End of input: flush a pending partial UTF-8 sequence (rarely anything)."""
+        """End of input: flush a pending partial UTF-8 sequence (rarely anything).
+
+        Bytes that are not UTF-8 raise :class:`~fieldstream.StreamError` like the strict parser's
+        (``invalid_utf8``; ``incomplete`` for bytes cut inside a character of an unfinished string),
+        at the raw position after the valid text, which the filter returns first: call
+        :meth:`check` after feeding that text to the parser, so a JSON error inside it wins.
+        """
+        self.check()
         if self._decoder is not None:
-            rest = self._decoder.decode(b"", True)
-            if rest:
-                return self.feed(rest)
+            try:
+                rest = self._decoder.decode(b"", True)
+            except UnicodeDecodeError as exc:
+                rest = self._invalid(exc, final=True)
+            pending, self._bad = self._bad, None
+            out = self.feed(rest) if rest else ("", [])
+            self._bad = pending
+            return out
         return "", []
+
+    def check(self) -> None:
+        """Raise the invalid-UTF-8 error found after the text returned last, if any."""
+        bad = self._bad
+        if bad is None:
+            return
+        self._bad = None
+        reason, pos, line, col, truncated = bad
+        if truncated and self._state == _JSON and self._instr:  # cut inside a character of an open string
+            raise StreamError(ErrorKind.INCOMPLETE, "Unexpected end of input inside a UTF-8 sequence",
+                              pos=pos, line=line, col=col)
+        raise StreamError(ErrorKind.INVALID_UTF8, f"Invalid UTF-8 ({reason})", pos=pos, line=line, col=col)
+
+    def _invalid(self, exc: UnicodeDecodeError, *, final: bool) -> str:
+        """Keep the error for :meth:`check`; return the valid text before the bad bytes."""
+        good = exc.object[:exc.start].decode("utf-8")
+        self._decoder = None  # nothing after the bad bytes is read
+        pos = self._pos + len(good)
+        nl = good.rfind("\n")
+        line = self._line + good.count("\n")
+        col = pos - (self._pos + nl + 1 if nl >= 0 else self._linestart) + 1
+        truncated = final and exc.end == len(exc.object)
+        self._bad = (exc.reason, pos, line, col, truncated)
+        return good
 
     def _scan(self, s: str, i: int) -> int:
         """Track depth from ``s[i]``; return the index just after the closing bracket, or -1."""

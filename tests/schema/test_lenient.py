@@ -81,3 +81,42 @@ def test_random_chunkings_give_the_same_value_and_skips(name: str, cuts: list[in
     ref_value, ref_skipped = run(raw, [raw])
     assert value == ref_value
     assert "".join(t for t, _ in skipped) == "".join(t for t, _ in ref_skipped)
+
+
+# ------------------------------------------------------------- bytes that are not UTF-8 (lenient mode)
+_NOT_UTF8 = [
+    (b'Here: {"a": "x"}\xc3', "invalid_utf8"),  # cut inside a character after the document
+    (b'Here: {"a": "x\xc3', "incomplete"),  # cut inside a character of an open string
+    (b'Here:\n {"a": "x\xff"}', "invalid_utf8"),  # a byte that never starts a character
+    (b'```json\n{"a": "\xe2\x82"} ok', "invalid_utf8"),  # a character cut short, then more
+    (b'{"a": "x"} and then \xed\xa0\x80', "invalid_utf8"),  # an encoded surrogate in the prose after
+]
+
+
+@pytest.mark.parametrize(("data", "kind"), _NOT_UTF8)
+def test_lenient_bytes_that_are_not_utf8_raise_stream_error_at_the_same_place_for_every_chunking(
+        data: bytes, kind: str) -> None:
+    import random
+
+    from pydantic import BaseModel
+
+    from fieldstream.schema import SchemaStream
+    from support.core import chunkings
+
+    class M(BaseModel):
+        a: str
+
+    try:  # the oracle: the position right after the valid UTF-8 prefix, in characters
+        data.decode("utf-8")
+        raise AssertionError("the case must not be UTF-8")
+    except UnicodeDecodeError as exc:
+        good = data[:exc.start].decode("utf-8")
+    where, lines = len(good), good.split("\n")
+    for name, chunks in chunkings(data, random.Random(7)).items():
+        stream = SchemaStream(M, lenient=True)
+        with pytest.raises(fieldstream.StreamError) as info:  # never a bare UnicodeDecodeError
+            for chunk in chunks:
+                stream.feed(chunk)
+            stream.close()
+        assert (info.value.kind.value, info.value.pos) == (kind, where), name
+        assert (info.value.line, info.value.col) == (len(lines), len(lines[-1]) + 1), name

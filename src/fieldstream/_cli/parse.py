@@ -325,6 +325,8 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
                     printer.snapshot(snap())
             else:
                 printer.events(select(evs))
+            if lenient is not None:
+                lenient.check()  # bytes that are not UTF-8 after the text printed above
             # slide the window: drop what is older than _WINDOW characters before the newest chunk
             if len(window) > _WINDOW + len(chunk):
                 cut = len(window) - (_WINDOW + len(chunk))
@@ -335,6 +337,7 @@ def _run(opts: ParseOptions, model: Any, patterns: list[PathPattern] | None, chu
             evs = skipped(skip)
             if text:
                 evs += feed(text)
+            lenient.check()
         else:
             evs = []
         if sstream is not None:

@@ -156,6 +156,7 @@ class SchemaStream(Generic[T]):
             out.extend(Skipped(t, pos) for t, pos in skipped)
             if text:
                 self._process(self._parser.feed(text))
+            lf.check()  # invalid UTF-8 after that text (a JSON error inside it came first)
         else:
             self._process(self._parser.feed(delta))
         if self._states:
@@ -177,6 +178,7 @@ class SchemaStream(Generic[T]):
             out.extend(Skipped(t, pos) for t, pos in skipped)
             if text:
                 self._process(self._parser.feed(text))
+            lf.check()
         try:
             self._process(self._parser.close())
         except StreamError as exc:
