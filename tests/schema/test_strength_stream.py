@@ -458,3 +458,23 @@ def test_unknown_scalar_members_leave_partial_dict_at_every_depth() -> None:
         s.close()
         assert s.partial_dict == {"f0": {"x": 1, "y": "ok"}, "z": 2}
         assert s.value == expected
+
+
+def test_an_incomplete_document_names_its_missing_fields_or_none() -> None:
+    from pydantic import BaseModel
+
+    class Two(BaseModel):
+        a: int
+        b: str = "x"
+
+    s = SchemaStream(Two)
+    s.feed('{"a": 1, "b": "y')  # every required field is there, the document is cut in a string
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert str(info.value).startswith("the document ended before it was complete")
+    assert "missing" not in str(info.value) and info.value.missing == []
+    s = SchemaStream(Two)
+    s.feed('{"b": "y", ')
+    with pytest.raises(SchemaError) as info:
+        s.close()
+    assert "(1 required field(s) missing: a)" in str(info.value) and info.value.missing == [("a",)]

@@ -185,8 +185,9 @@ class SchemaStream(Generic[T]):
             if exc.kind.value != "incomplete":
                 raise
             missing = self._missing_now()
-            err = SchemaError(f"the document ended before it was complete ({len(missing)} required field(s) "
-                              f"missing: {', '.join(to_dotted(m) or '$' for m in missing)})",
+            names = ", ".join(to_dotted(m) or "$" for m in missing)
+            err = SchemaError("the document ended before it was complete"
+                              + (f" ({len(missing)} required field(s) missing: {names})" if missing else ""),
                               errors=[{"type": "missing", "loc": m, "msg": "Field required", "input": None}
                                       for m in missing],
                               missing=missing, pos=self._abs(exc.pos), kind=SchemaErrorKind.INCOMPLETE,
