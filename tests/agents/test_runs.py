@@ -226,6 +226,10 @@ class _SlowModel:
                 yield "a"
         finally:
             self.closed.set()
+            await self.cleanup()
+
+    async def cleanup(self) -> None:
+        """What the stream does once closed (nothing here)."""
 
 
 def test_a_run_without_listeners_is_cancelled_after_the_grace_period() -> None:
@@ -442,17 +446,10 @@ class _CleanModel(_SlowModel):
         super().__init__()
         self.cleaned = False
 
-    async def stream(self, messages: Any, schema: Any, *, name: str = "response") -> AsyncIterator[Any]:
-        try:
-            yield '{"reasoning": "'
-            while True:
-                await asyncio.sleep(0.005)
-                yield "a"
-        finally:
-            self.closed.set()
-            for _ in range(3):  # e.g. an HTTP client closing its response
-                await asyncio.sleep(0)
-            self.cleaned = True
+    async def cleanup(self) -> None:
+        for _ in range(3):  # e.g. an HTTP client closing its response
+            await asyncio.sleep(0)
+        self.cleaned = True
 
 
 def test_a_second_stop_does_not_cut_the_agents_cleanup_short() -> None:

@@ -49,6 +49,7 @@ from fieldstream.agents import (
 )
 from fieldstream.agents.models import Finish
 from fieldstream.agents.sse import encode_event, event_stream
+from support.provider_server import no_sleep
 from support.recorded import STREAMS, Canned, Replay, sidecar
 from support.web import decode_sse
 
@@ -255,34 +256,23 @@ def test_a_hook_shows_its_event_and_function_name() -> None:
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
-def _no_sleep(model: Any) -> Any:
-    model.jitter = 0.0
-    model.slept = []
-
-    async def sleep(delay: float) -> None:
-        model.slept.append(delay)
-
-    model.sleep = sleep
-    return model
-
-
 async def _items(model: Any, **kw: Any) -> list[Any]:
     async with model:
         return [item async for item in model.stream_items(MESSAGES, {"type": "object"}, **kw)]
 
 
 def _chat(replay: Replay, **kw: Any) -> OpenAIChatModel:
-    return _no_sleep(OpenAIChatModel("gpt-test", base_url="http://fake/v1", api_key="k",  # type: ignore[no-any-return]
+    return no_sleep(OpenAIChatModel("gpt-test", base_url="http://fake/v1", api_key="k",  # type: ignore[no-any-return]
                                      http_client=replay.async_client(), **kw))
 
 
 def _responses(replay: Replay, **kw: Any) -> OpenAIResponsesModel:
-    return _no_sleep(OpenAIResponsesModel("gpt-test", api_key="k",  # type: ignore[no-any-return]
+    return no_sleep(OpenAIResponsesModel("gpt-test", api_key="k",  # type: ignore[no-any-return]
                                           http_client=replay.async_client(), **kw))
 
 
 def _anthropic(replay: Replay, **kw: Any) -> AnthropicModel:
-    return _no_sleep(AnthropicModel("claude-test", api_key="k",  # type: ignore[no-any-return]
+    return no_sleep(AnthropicModel("claude-test", api_key="k",  # type: ignore[no-any-return]
                                     http_client=replay.async_client(), **kw))
 
 

@@ -48,7 +48,7 @@ from fieldstream.agents import (
     hook,
 )
 from fieldstream.agents.models import Finish, resolve_model
-from support.provider_server import ProviderServer, Reply
+from support.provider_server import ProviderServer, Reply, no_sleep
 from support.recorded import Canned, Replay
 
 
@@ -69,17 +69,6 @@ ROLES = {"system", "user", "assistant", "tool"}
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
-
-
-def no_sleep(model: Any) -> Any:
-    model.jitter = 0.0
-    model.slept = []
-
-    async def sleep(delay: float) -> None:
-        model.slept.append(delay)
-
-    model.sleep = sleep
-    return model
 
 
 def chat_on(server: ProviderServer, **kw: Any) -> OpenAIChatModel:

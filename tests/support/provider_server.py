@@ -161,3 +161,16 @@ class ProviderServer:
             await asyncio.sleep(0)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+
+
+def no_sleep(model: Any) -> Any:
+    """``model`` (an HTTP provider model) with its retry waits recorded in ``model.slept``, not slept,
+    and no jitter, so backoff figures are exact."""
+    model.jitter = 0.0
+    model.slept = []
+
+    async def sleep(delay: float) -> None:
+        model.slept.append(delay)
+
+    model.sleep = sleep
+    return model
