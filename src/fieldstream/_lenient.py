@@ -60,8 +60,8 @@ class LenientFilter:
         self._instr = False
         self._esc = False
         self._decoder: codecs.IncrementalDecoder | None = None
-        # invalid UTF-8 after the text returned last (reason, pos, line, col, cut at the end): raised next
-        self._bad: tuple[str, int, int, int, bool] | None = None
+        # invalid UTF-8 right after the text returned last (reason, cut at the end): raised next
+        self._bad: tuple[str, bool] | None = None
         self._line = 1  # line and start of the current line (raw characters), for error positions
         self._linestart = 0
         self.offset = 0  #: absolute position of the first JSON character
@@ -137,7 +137,9 @@ class LenientFilter:
         if bad is None:
             return
         self._bad = None
-        reason, pos, line, col, truncated = bad
+        reason, truncated = bad
+        # the valid text before the bad bytes was scanned last: the error is at the position after it
+        pos, line, col = self._pos, self._line, self._pos - self._linestart + 1
         if truncated and self._state == _JSON and self._instr:  # cut inside a character of an open string
             raise StreamError(ErrorKind.INCOMPLETE, "Unexpected end of input inside a UTF-8 sequence",
                               pos=pos, line=line, col=col)
@@ -145,15 +147,9 @@ class LenientFilter:
 
     def _invalid(self, exc: UnicodeDecodeError, *, final: bool) -> str:
         """Keep the error for :meth:`check`; return the valid text before the bad bytes."""
-        good = exc.object[:exc.start].decode("utf-8")
         self._decoder = None  # nothing after the bad bytes is read
-        pos = self._pos + len(good)
-        nl = good.rfind("\n")
-        line = self._line + good.count("\n")
-        col = pos - (self._pos + nl + 1 if nl >= 0 else self._linestart) + 1
-        truncated = final and exc.end == len(exc.object)
-        self._bad = (exc.reason, pos, line, col, truncated)
-        return good
+        self._bad = (exc.reason, final and exc.end == len(exc.object))
+        return exc.object[:exc.start].decode("utf-8")
 
     def _scan(self, s: str, i: int) -> int:
         """Track depth from ``s[i]``; return the index just after the closing bracket, or -1."""
